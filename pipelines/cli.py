@@ -1,0 +1,152 @@
+"""The `bedrock-jobs` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime
+
+from pipelines import __version__
+
+
+def _timestamp(value: str) -> float:
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise argparse.ArgumentTypeError("give a time zone, e.g. 2026-01-01T00:00:00Z")
+    return parsed.timestamp()
+
+
+def _add_simulator_arguments(parser: argparse.ArgumentParser) -> None:
+    data = parser.add_argument_group("data")
+    data.add_argument("--seed", type=int, default=7, help="same seed, same data (default 7)")
+    data.add_argument("--jobs", type=int, default=2000, help="about how many jobs (default 2000)")
+    data.add_argument("--epoch", type=_timestamp, default=None,
+                      help="the data's 'now' as ISO 8601 (default: the start time)")
+    data.add_argument("--shape", choices=("cms", "vision", "mixed"), default="cms",
+                      help="job shape of GET /jobs/{id} (default cms)")
+    data.add_argument("--adversarial", type=float, default=0.0, metavar="SHARE",
+                      help="share of jobs with messy events/statuses/timestamps (0..1)")
+    clock = parser.add_argument_group("clock")
+    clock.add_argument("--clock", choices=("real", "fixed", "accelerated"), default="real")
+    clock.add_argument("--speed", type=float, default=60.0,
+                       help="simulated seconds per real second with --clock accelerated")
+    limits = parser.add_argument_group("rate limit")
+    limits.add_argument("--rate-limit", type=int, default=300, help="requests per window per key")
+    limits.add_argument("--window", type=float, default=60.0, help="window length in seconds")
+    limits.add_argument("--no-rate-limit", action="store_true")
+    faults = parser.add_argument_group("faults (seeded, off by default)")
+    faults.add_argument("--faults", choices=("none", "light"), default="none",
+                        help="a preset; the rates below override it")
+    faults.add_argument("--fault-seed", type=int, default=0)
+    for name, help_text in (
+        ("latency-ms", "added to every response"),
+        ("jitter-ms", "plus uniform 0..N ms"),
+        ("error-rate", "share of 500/502/503"),
+        ("drop-rate", "share of connections closed without a response"),
+        ("slow-rate", "share of responses slower than --slow-seconds"),
+        ("slow-seconds", "how slow a slow response is (default 5)"),
+        ("malformed-rate", "share of 200s with broken JSON"),
+        ("burst-rate", "chance a request starts a burst of 429s"),
+        ("burst-seconds", "how long a 429 burst lasts (default 1)"),
+    ):
+        faults.add_argument(f"--{name}", type=float, default=None, help=help_text)
+
+
+def build_simulator(args: argparse.Namespace):
+    """A `Simulator` from parsed `simulate` arguments (not started)."""
+    from dataclasses import replace
+
+    from pipelines.simulator import (
+        DEMO_API_KEY,
+        Clock,
+        DataConfig,
+        FaultConfig,
+        RateLimitConfig,
+        RenderConfig,
+        Simulator,
+    )
+
+    epoch = args.epoch if args.epoch is not None else float(int(time.time()))
+    data = DataConfig(seed=args.seed, jobs=args.jobs, epoch=epoch)
+    clock = {
+        "real": lambda: Clock(start=epoch),
+        "fixed": lambda: Clock.fixed(epoch),
+        "accelerated": lambda: Clock.accelerated(epoch, args.speed),
+    }[args.clock]()
+    faults = FaultConfig.light(args.fault_seed) if args.faults == "light" else FaultConfig(
+        seed=args.fault_seed)
+    overrides = {
+        field: getattr(args, field)
+        for field in ("latency_ms", "jitter_ms", "error_rate", "drop_rate", "slow_rate",
+                      "slow_seconds", "malformed_rate", "burst_rate", "burst_seconds")
+        if getattr(args, field) is not None
+    }
+    return Simulator(
+        data,
+        render=RenderConfig(shape=args.shape, adversarial_share=args.adversarial, seed=args.seed),
+        faults=replace(faults, **overrides),
+        rate_limit=RateLimitConfig(args.rate_limit, args.window, enabled=not args.no_rate_limit),
+        api_keys=tuple(args.api_key or ()) or (DEMO_API_KEY,),
+        clock=clock,
+        host=args.host,
+        port=args.port,
+        verbose=args.verbose,
+    )
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    simulator = build_simulator(args)
+    print(f"Bedrock jobs API simulator at {simulator.base_url}", flush=True)
+    print(f"  {len(simulator.store)} jobs (seed {args.seed}), clock {simulator.clock.mode}, "
+          f"shape {args.shape}", flush=True)
+    print(f"  accepted key(s): {', '.join(simulator.api_keys)}", flush=True)
+    print(f"  try: curl -H 'Authorization: Bearer {simulator.api_keys[0]}' "
+          f"'{simulator.base_url}/jobs?limit=2'", flush=True)
+    try:
+        simulator.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        simulator.stop()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from pipelines.demo import run_demo
+
+    return run_demo(jobs=args.jobs, sample=args.sample)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bedrock-jobs",
+        description="Bedrock job records → DuckDB, for duration and failure analytics.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    simulate = commands.add_parser("simulate", help="run the local Bedrock jobs API simulator")
+    simulate.add_argument("--host", default="127.0.0.1")
+    simulate.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    simulate.add_argument("--api-key", action="append", metavar="KEY",
+                          help="accept this key (repeatable; default: the demo key)")
+    simulate.add_argument("--verbose", action="store_true", help="log every request")
+    _add_simulator_arguments(simulate)
+    simulate.set_defaults(run=cmd_simulate)
+
+    demo = commands.add_parser("demo", help="start the simulator and show the product working")
+    demo.add_argument("--jobs", type=int, default=3000)
+    demo.add_argument("--sample", type=int, default=50, help="how many jobs to fetch by ID")
+    demo.set_defaults(run=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
