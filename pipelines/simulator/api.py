@@ -18,11 +18,13 @@ import json
 import re
 import secrets
 import threading
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from itertools import takewhile
 from datetime import datetime
+from functools import lru_cache
+from itertools import takewhile
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -104,7 +106,8 @@ class ApiError(Exception):
         errors: dict[str, list[str]] | None = None, headers: dict[str, str] | None = None,
     ) -> None:  # fmt: skip
         super().__init__(detail)
-        self.status, self.code, self.title, self.detail, self.slug = status, code, title, detail, slug
+        self.status, self.code, self.title = status, code, title
+        self.detail, self.slug = detail, slug
         self.errors = errors
         self.headers = headers or {}
 
@@ -132,6 +135,8 @@ class JobsApi:
         self.limiter = limiter
         self.faults = faults
         self.stats = stats
+        # Per instance, so a stopped simulator's cache goes with it.
+        self._job_body = lru_cache(maxsize=65_536)(self._render_body)
 
     # -- entry point -----------------------------------------------------------
 
@@ -162,7 +167,7 @@ class JobsApi:
             fault = drawn
             self._raise_for_fault(fault)
             if job_id is not None:
-                response = Response(200, _dumps(self._get_job(job_id)))
+                response = Response(200, self._get_job(job_id))
             else:
                 response = Response(200, _dumps(self._list_jobs(parse_qs(parts.query))))
             response.fault = fault
@@ -215,19 +220,26 @@ class JobsApi:
 
     # -- resources -----------------------------------------------------------
 
-    def _get_job(self, job_id: str) -> dict[str, Any]:
+    def _get_job(self, job_id: str) -> bytes:
         if not JOB_ID_PATTERN.fullmatch(job_id):
             raise _validation("Invalid job id.", "job_id",
                               "Must be 1-128 letters, digits, '-' or '_'.")
         job = self.store.get(job_id)
         now = self.clock.now()
-        body = render_job(job, now, self.render) if job is not None else None
-        if job is None or body is None:
+        if job is None or job.created_at > now:
             raise ApiError(404, "NOT_FOUND", "Not found", f"Job {job_id} not found.", "not-found")
         if job.organization_id != self.store.home_organization_id:
             raise ApiError(403, "FORBIDDEN", "Access denied",
                            "You do not have access to this job.", "authorization")
-        return {"data": body} if "id" in body else body
+        # What a job looks like depends only on how many of its events have
+        # happened, so its rendered body is cached per (job, events so far).
+        return self._job_body(job.id, bisect_right(job.events, now, key=lambda e: e[1]))
+
+    def _render_body(self, job_id: str, visible: int) -> bytes:
+        job = self.store.by_id[job_id]
+        body = render_job(job, job.events[visible - 1][1], self.render)
+        assert body is not None
+        return _dumps({"data": body} if "id" in body else body)
 
     def _list_jobs(self, query: dict[str, list[str]]) -> dict[str, Any]:
         param = {name: values[-1] for name, values in query.items()}
@@ -260,7 +272,8 @@ class JobsApi:
             prev_cursor = _encode_cursor(page[0], "prev") if newer_exists else None
         else:
             lower = cursor[:2] if low is None else max(low, cursor[:2])
-            walk = takewhile(lambda j: _key(j) < high, self.store.oldest_first(org, after_key=lower))
+            newer = self.store.oldest_first(org, after_key=lower)
+            walk = takewhile(lambda j: _key(j) < high, newer)
             page = _take(filter(matches, walk), limit + 1)
             more_newer = len(page) > limit
             page = list(reversed(page[:limit]))

@@ -277,7 +277,8 @@ class _TreeBuilder:
         rng = self.rng
         if job_type == "compare" and parent is not None:
             return "sheet", make_id("sht", rng)  # a drawing comparison's per-sheet children
-        if job_type in ("drawing.preprocess", "drawing_preprocess", "vision.drawing.overlay.generate"):
+        if job_type in ("drawing.preprocess", "drawing_preprocess",
+                        "vision.drawing.overlay.generate"):
             return "drawing", make_id("drw", rng)
         if job_type in ("sheet.preprocess", "sheet_preprocess", "vision.sheet.overlay.generate"):
             return "sheet", make_id("sht", rng)
@@ -316,7 +317,8 @@ class _TreeBuilder:
         at = created + self._lognormal(profile.queue_median, profile.queue_sigma)
         if self.rng.random() < self.config.requeue_share:
             events.append((RUNNING, at))
-            at += self._lognormal(profile.run_median, profile.run_sigma) * self.rng.uniform(0.1, 0.5)
+            first_run = self._lognormal(profile.run_median, profile.run_sigma)
+            at += first_run * self.rng.uniform(0.1, 0.5)
             events.append((PENDING, at))
             at += self._lognormal(profile.queue_median, profile.queue_sigma)
         events.append((RUNNING, at))
@@ -405,7 +407,8 @@ class _TreeBuilder:
             end = started + own_run
             if canceling or failing:
                 end = started + own_run * rng.uniform(0.1, 0.9)
-            self._finish(job, events, FAILED if failing else CANCELED if canceling else COMPLETED, end)
+            status = FAILED if failing else CANCELED if canceling else COMPLETED
+            self._finish(job, events, status, end)
             return job
 
         # A parent: its stages of children run one after another, each stage
@@ -420,9 +423,9 @@ class _TreeBuilder:
             for child_type, count in stage:
                 for _ in range(count):
                     child = self.build(child_type, at + rng.uniform(0.0, 1.0), job)
-                    if child.created_at >= cancel_at:
-                        self.jobs.remove(child)
+                    if child.created_at >= cancel_at:  # the parent was canceled first
                         self._drop_subtree(child)
+                        self.jobs.remove(child)
                         job.children.remove(child.id)
                         continue
                     child_failed |= child.final_status == FAILED
@@ -489,6 +492,12 @@ class _TreeBuilder:
     def _cancel_subtree(self, job_id: str, at: float) -> float:
         """Cancel a job (and its descendants) unfinished at `at`; returns when it ended."""
         job = self._job(job_id)
+        for child_id in list(job.children):
+            child = self._job(child_id)
+            if child.created_at >= at:  # would have been created after the cancel: never was
+                self._drop_subtree(child)
+                self.jobs.remove(child)
+                job.children.remove(child_id)
         children_end = max((self._cancel_subtree(c, at) for c in job.children), default=at)
         if job.ends_at <= at:
             return job.ends_at

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import random
+import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
 from pipelines.simulator.generator import (
@@ -85,7 +86,7 @@ class RenderConfig:
 
 def iso(at: float) -> str:
     """The docs' timestamp form: ISO 8601 UTC, whole seconds, `Z`."""
-    return datetime.fromtimestamp(at, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
 
 
 _PLUS_TWO = timezone(timedelta(hours=2))
@@ -186,9 +187,11 @@ def _raw_events(
         return None
     if quirk == "empty_events":
         return []
-    rng = _job_rng(config, job.id, "events")
     spell = VISION_STATUS.get if shape == "vision" else (lambda s, _=None: s)
     rendered = [{"status": spell(status, status), "timestamp": stamp(at)} for status, at in events]
+    if quirk is None:
+        return rendered
+    rng = _job_rng(config, job.id, "events")
     if quirk == "offset_timestamps":
         # Fractions that grow along the array, so the order of events is kept.
         rendered = [

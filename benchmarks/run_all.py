@@ -1,0 +1,56 @@
+"""`make bench`: run every benchmark in this folder and print one table of its figures.
+
+Each `bench_*.py` exposes `main() -> dict` and prints its own figures beside
+the baseline it measured in the same run; this script runs them one after
+another, prints the ratios together and writes everything to
+`benchmarks/results/<timestamp>.json`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def _load(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module
+
+
+def main() -> int:
+    sys.path.insert(0, str(HERE.parent))
+    results: dict[str, dict] = {}
+    failed = []
+    for path in sorted(HERE.glob("bench_*.py")):
+        print(f"\n=== {path.name}")
+        started = time.perf_counter()
+        try:
+            results[path.stem] = _load(path).main()
+        except Exception:  # one broken benchmark must not hide the others' figures
+            traceback.print_exc()
+            failed.append(path.stem)
+            continue
+        results[path.stem]["seconds"] = round(time.perf_counter() - started, 1)
+
+    print("\n=== summary (ratios against baselines measured in the same run)")
+    for name, figures in results.items():
+        ratios = {k: v for k, v in figures.items() if k.startswith("ratio") or k.endswith("_met")}
+        print(f"{name:28} " + ", ".join(f"{k}={v}" for k, v in ratios.items()))
+    out = HERE / "results" / f"{time.strftime('%Y%m%dT%H%M%S')}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps({"results": results, "failed": failed}, indent=2, default=str))
+    print(f"figures written to {out.relative_to(HERE.parent)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
