@@ -1,0 +1,69 @@
+"""`ClientConfig`: the client's whole policy as one frozen value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import requests
+
+from pipelines import __version__
+
+DEFAULT_BASE_URL = "https://api.bedrock.cv"
+DEFAULT_API_VERSION = "2026-01-01"
+USER_AGENT = f"bedrock-jobs/{__version__} python-requests/{requests.__version__}"
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """How the Bedrock client talks to the API. The key is never shown by `repr`."""
+
+    base_url: str = DEFAULT_BASE_URL
+    api_key: str = field(default="", repr=False)
+    api_version: str = DEFAULT_API_VERSION
+    workers: int = 8
+    # Bounded queue of IDs handed to workers but not yet answered (memory bound).
+    max_pending: int | None = None  # default: 2 × workers
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    # Per ID: attempts that ended in a transient fault (5xx, drop, timeout, bad JSON).
+    # 429s don't count here (pacing is our job, not the ID's); the time bound caps them.
+    max_attempts: int = 6
+    max_total_seconds: float = 300.0  # per ID, from its first attempt
+    backoff_base: float = 0.5  # full jitter: sleep U(0, min(cap, base × 2^(n-1)))
+    backoff_cap: float = 30.0
+    retry_after_cap: float = 120.0  # never sleep longer than this on one 429
+    max_requests_per_minute: float | None = None  # optional ceiling below the API's limit
+    # Leave this share of each rate-limit window unused at its end, so a request sent
+    # late in one window never lands in the next one (clock skew, latency).
+    window_guard: float = 0.03
+    user_agent: str = USER_AGENT
+
+    def __post_init__(self) -> None:
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ValueError("base_url must be an http(s) URL")
+        object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+        if self.workers < 1:
+            raise ValueError("workers must be >= 1")
+        if self.max_pending is not None and self.max_pending < self.workers:
+            raise ValueError("max_pending must be >= workers")
+        if self.max_attempts < 1 or self.max_total_seconds <= 0:
+            raise ValueError("max_attempts must be >= 1 and max_total_seconds > 0")
+        if min(self.connect_timeout, self.read_timeout) <= 0:
+            raise ValueError("timeouts must be > 0")
+        if self.max_requests_per_minute is not None and self.max_requests_per_minute <= 0:
+            raise ValueError("max_requests_per_minute must be > 0")
+        if not 0 <= self.window_guard < 0.5:
+            raise ValueError("window_guard must be within [0, 0.5)")
+
+    @property
+    def pending_bound(self) -> int:
+        return self.max_pending or 2 * self.workers
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr
+        )
+        key = "'sk_…(redacted)'" if self.api_key else "''"
+        return f"ClientConfig({shown}, api_key={key})"
+
+    __str__ = __repr__
