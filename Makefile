@@ -8,10 +8,13 @@ STAMP  := $(VENV)/.installed
 .PHONY: setup demo test ui bench lint clean
 
 $(STAMP): pyproject.toml
+	@echo "setting up $(VENV) (once, and again when pyproject.toml changes)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	@# pip's output goes to a log, shown only when the install fails.
+	@$(BIN)/python -m pip install --upgrade pip > $(VENV)/install.log 2>&1 \
+	  && $(BIN)/python -m pip install -e '.[dev]' >> $(VENV)/install.log 2>&1 \
+	  || { cat $(VENV)/install.log; exit 1; }
+	@touch $(STAMP)
 
 setup: $(STAMP)
 
