@@ -1,0 +1,36 @@
+"""The bedrock-jobs warehouse: DuckDB schema, loading, and the core and marts SQL models.
+
+Plain functions over a DuckDB connection opened with `connect(path)` (a context
+manager that creates or migrates the schema and always closes the connection):
+
+    with connect(path) as con:
+        register_ids(con, ids, source="inbox", requested_at=now)
+        for batch in ...:
+            load_batch(con, [FetchedItem(...), ...])
+        refresh_marts(con, now=now)
+"""
+
+from warehouse.db import LATEST_VERSION, STORAGE_VERSION, connect, migrate, schema_version
+from warehouse.load import (
+    BatchSummary,
+    FetchedItem,
+    ids_to_fetch,
+    load_batch,
+    register_ids,
+)
+from warehouse.models import rebuild_from_raw, refresh_marts
+
+__all__ = [
+    "LATEST_VERSION",
+    "STORAGE_VERSION",
+    "BatchSummary",
+    "FetchedItem",
+    "connect",
+    "ids_to_fetch",
+    "load_batch",
+    "migrate",
+    "rebuild_from_raw",
+    "refresh_marts",
+    "register_ids",
+    "schema_version",
+]

@@ -1,0 +1,114 @@
+-- Staging: one row per payload in scope (temp table _payload_scope), both documented
+-- shapes read into one set of columns (reference §1): `data` unwrapped, id from `id`
+-- or `job_id`, target from `target_type/target_id` or `target{type,id}`.
+-- Job-level reasons to quarantine are found here; event-level ones in stg_quarantine.
+WITH source AS (
+    SELECT
+        job_id,
+        payload_seq,
+        fetched_at,
+        payload,
+        from_json(payload, '{
+            "data": {"id": "VARCHAR", "job_id": "VARCHAR", "organization_id": "VARCHAR",
+                     "project_id": "VARCHAR", "type": "VARCHAR", "status": "VARCHAR",
+                     "target_type": "VARCHAR", "target_id": "VARCHAR",
+                     "target": {"type": "VARCHAR", "id": "VARCHAR"}, "parent_id": "VARCHAR",
+                     "payload": "JSON", "results": "JSON",
+                     "error": {"code": "VARCHAR", "message": "VARCHAR"},
+                     "events": [{"status": "VARCHAR", "timestamp": "VARCHAR"}],
+                     "created_at": "VARCHAR", "updated_at": "VARCHAR", "completed_at": "VARCHAR"},
+            "id": "VARCHAR", "job_id": "VARCHAR", "organization_id": "VARCHAR",
+            "project_id": "VARCHAR", "type": "VARCHAR", "status": "VARCHAR",
+            "target_type": "VARCHAR", "target_id": "VARCHAR",
+            "target": {"type": "VARCHAR", "id": "VARCHAR"}, "parent_id": "VARCHAR",
+            "payload": "JSON", "results": "JSON",
+            "error": {"code": "VARCHAR", "message": "VARCHAR"},
+            "events": [{"status": "VARCHAR", "timestamp": "VARCHAR"}],
+            "created_at": "VARCHAR", "updated_at": "VARCHAR", "completed_at": "VARCHAR"
+        }') AS doc,
+        payload IS NOT NULL AND regexp_matches(payload, '^\s*\{') AS is_object
+    FROM _payload_scope
+),
+
+unwrapped AS (
+    SELECT
+        job_id,
+        payload_seq,
+        fetched_at,
+        payload,
+        is_object,
+        coalesce(doc.data.id, doc.data.job_id) IS NOT NULL AS wrapped,
+        coalesce(doc.data.id, doc.data.job_id, doc.id, doc.job_id) AS payload_job_id,
+        coalesce(doc.data.organization_id, doc.organization_id) AS organization_id,
+        coalesce(doc.data.project_id, doc.project_id) AS project_id,
+        coalesce(doc.data.type, doc.type) AS job_type,
+        coalesce(doc.data.status, doc.status) AS reported_status_raw,
+        coalesce(doc.data.target_type, doc.data.target.type,
+                 doc.target_type, doc.target.type) AS target_type,
+        coalesce(doc.data.target_id, doc.data.target.id,
+                 doc.target_id, doc.target.id) AS target_id,
+        coalesce(doc.data.parent_id, doc.parent_id) AS parent_id,
+        coalesce(doc.data.payload, doc.payload) AS job_payload,
+        coalesce(doc.data.results, doc.results) AS results,
+        coalesce(doc.data.error.code, doc.error.code) AS error_code,
+        coalesce(doc.data.error.message, doc.error.message) AS error_message,
+        coalesce(doc.data.events, doc.events) AS events,
+        coalesce(doc.data.created_at, doc.created_at) AS created_at_raw,
+        coalesce(doc.data.updated_at, doc.updated_at) AS updated_at_raw,
+        coalesce(doc.data.completed_at, doc.completed_at) AS completed_at_raw
+    FROM source
+),
+
+cleaned AS (
+    SELECT
+        *,
+        TRY_CAST(created_at_raw AS TIMESTAMPTZ) AS created_at,
+        TRY_CAST(updated_at_raw AS TIMESTAMPTZ) AS updated_at,
+        TRY_CAST(completed_at_raw AS TIMESTAMPTZ) AS completed_at,
+        -- What `events` is when it is not a list of objects; only looked up when the
+        -- typed read gave nothing (a second parse, so only for those rows).
+        CASE
+            WHEN events IS NULL AND is_object THEN coalesce(
+                json_type(payload, '$.data.events'), json_type(payload, '$.events'), 'MISSING')
+        END AS events_json_type
+    FROM unwrapped
+)
+
+SELECT
+    job_id,
+    payload_seq,
+    fetched_at,
+    wrapped,
+    payload_job_id,
+    organization_id,
+    project_id,
+    job_type,
+    reported_status_raw,
+    canonical_status(reported_status_raw) AS reported_status,
+    target_type,
+    target_id,
+    parent_id,
+    job_payload,
+    results,
+    error_code,
+    error_message,
+    events,
+    created_at,
+    updated_at,
+    completed_at,
+    CASE
+        WHEN payload IS NULL THEN 'payload is not valid JSON'
+        WHEN NOT is_object THEN 'payload is not a JSON object'
+        WHEN payload_job_id IS NULL THEN 'payload has no id or job_id'
+        WHEN payload_job_id <> job_id
+            THEN 'payload id ' || payload_job_id || ' is not the requested id'
+        WHEN events_json_type NOT IN ('NULL', 'MISSING', 'ARRAY')
+            THEN 'events is not a list (' || lower(events_json_type) || ')'
+        WHEN created_at_raw IS NOT NULL AND created_at IS NULL
+            THEN 'unparseable created_at: ' || created_at_raw
+        WHEN updated_at_raw IS NOT NULL AND updated_at IS NULL
+            THEN 'unparseable updated_at: ' || updated_at_raw
+        WHEN completed_at_raw IS NOT NULL AND completed_at IS NULL
+            THEN 'unparseable completed_at: ' || completed_at_raw
+    END AS job_quarantine_reason
+FROM cleaned

@@ -1,0 +1,104 @@
+"""Connections to the warehouse file, schema migrations, and the SQL files.
+
+The file is created with storage version v1.5.0 (DuckDB setting
+`storage_compatibility_version`), not DuckDB 2.0's default (version 69), so the
+DuckDB CLI 1.5.x from PyPI and DuckDB 1.x drivers our users have can read it. An
+existing file keeps the storage version it was created with.
+
+Migrations are `schema/NNN_name.sql`, applied in order, each in its own
+transaction together with its row in `ops.schema_version`; a warehouse is upgraded in
+place, never dropped. Session macros (`schema/macros.sql`: the canonical status
+mapping) are TEMP, defined on every connection.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+SQL_DIR = Path(__file__).resolve().parent
+STORAGE_VERSION = "v1.5.0"
+_MIGRATION = re.compile(r"^(\d{3})_(\w+)\.sql$")
+_LAYERS = ("schema", "core", "marts")
+
+
+@cache
+def sql(layer: str, name: str) -> str:
+    """The text of `warehouse/<layer>/<name>.sql` (layer and name from a fixed set)."""
+    if layer not in _LAYERS or not re.fullmatch(r"\w+", name):
+        raise ValueError(f"no SQL model {layer}/{name}")
+    return (SQL_DIR / layer / f"{name}.sql").read_text()
+
+
+def migrations() -> list[tuple[int, str]]:
+    """(version, name) of every migration shipped, in order."""
+    found = []
+    for path in (SQL_DIR / "schema").glob("*.sql"):
+        match = _MIGRATION.match(path.name)
+        if match:
+            found.append((int(match.group(1)), path.stem))
+    return sorted(found)
+
+
+LATEST_VERSION = migrations()[-1][0]
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The version the open warehouse is at (0 for an empty file)."""
+    row = con.execute("SELECT coalesce(max(version), 0) FROM ops.schema_version").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection, up_to: int | None = None) -> int:
+    """Apply every migration newer than the warehouse's version (up to `up_to`)."""
+    con.execute(sql("schema", "bootstrap"))
+    current = schema_version(con)
+    for version, name in migrations():
+        if version <= current or (up_to is not None and version > up_to):
+            continue
+        con.begin()
+        try:
+            con.execute(sql("schema", name))
+            con.execute(
+                "INSERT INTO ops.schema_version VALUES (?, ?, ?)",
+                [version, name, datetime.now(UTC)],
+            )
+            con.commit()
+        except Exception:
+            con.rollback()
+            raise
+        current = version
+    return current
+
+
+@contextmanager
+def connect(
+    path: str | Path,
+    *,
+    migrate_to: int | None = None,
+    threads: int | None = None,
+    memory_limit: str | None = None,
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse at `path` (created if missing), migrated, in UTC; closed on exit.
+
+    `migrate_to` stops migrations at that version (tests of upgrades use it).
+    """
+    config: dict[str, str | int] = {"storage_compatibility_version": STORAGE_VERSION}
+    if threads:
+        config["threads"] = threads
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    con = duckdb.connect(str(path), config=config)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute(sql("schema", "macros"))
+        migrate(con, up_to=migrate_to)
+        yield con
+    finally:
+        con.close()

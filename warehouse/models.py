@@ -1,0 +1,158 @@
+"""Core and marts: the SQL models of `core/` and `marts/`, run set-based in DuckDB.
+
+Core is rebuilt per job: the jobs a batch touched are deleted from the three core
+tables and inserted again from their current payload, inside the caller's
+transaction. A job's *current payload* is its most recently stored raw payload
+(highest `payload_seq`, i.e. load order, not `fetched_at`) that is not quarantined, so
+a quarantined fetch leaves the job's last good state in core, and
+`rebuild_from_raw` (which picks the same payload per job) gives the same tables as
+loading incrementally.
+
+Marts are small and derived from core as a whole, so `refresh_marts` replaces
+them in one transaction.
+
+Decisions where design.md is silent:
+- `core.jobs.status` is the canonical status of the last event (after sorting); the
+  top-level `status` field, which can lag behind the events, is kept as
+  `reported_status`/`reported_status_raw`. With no events, `status` is the top-level one.
+- Duplicates are (canonical status, instant): `queued` and `PENDING` at the same
+  instant written `Z` and `+02:00` are one event; the first in array order is kept.
+- `queued_seconds` = first RUNNING - first event even for a re-queued job (the
+  second queue wait is part of running_seconds); NULL when the job never ran.
+  `running_seconds` = first terminal event - first RUNNING; NULL without either.
+  `total_seconds` = first terminal event - first event; with no events, for a
+  terminal job, completed_at (else updated_at) - created_at; otherwise NULL.
+- `core.jobs.fetched_at` is when its current payload's content was first fetched
+  (an identical re-fetch is not stored); the ledger has the last attempt.
+- stuck_jobs: the threshold history is the p99 of `duration_seconds` of transitions
+  out of that status among terminal jobs of that type; without history the floor.
+"""
+
+# Table names in the f-strings below come only from fixed tuples in this module and
+# the SQL from warehouse/*/*.sql; values are always bound as parameters.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import duckdb
+
+from warehouse.db import sql
+
+CORE_TABLES = ("job_events", "job_status_transitions", "jobs")
+MARTS = (
+    "job_durations",  # first: duration_stats and job_trees read it
+    "failure_rates",
+    "duration_stats",
+    "transition_matrix",
+    "stuck_jobs",
+    "job_trees",
+)
+DEFAULT_STUCK_FLOOR_SECONDS = 3600.0
+
+
+def stage_payloads(con: duckdb.DuckDBPyConnection) -> None:
+    """Parse the payloads of temp table `_payload_scope` into `_stg_payloads`,
+    `_stg_events` and `_stg_verdicts` (quarantine reason or NULL per payload)."""
+    for name in ("stg_payloads", "stg_events", "stg_verdicts"):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _{name} AS {sql('core', name)}")
+
+
+def replace_core(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> int:
+    """Replace the core rows of the jobs in temp table `_current(job_id, payload_seq)`.
+
+    Runs inside the caller's transaction. Returns the number of jobs replaced.
+    """
+    for table in CORE_TABLES:
+        if everything:
+            con.execute(f"DELETE FROM core.{table}")
+        else:
+            con.execute(
+                f"DELETE FROM core.{table} WHERE job_id IN (SELECT job_id FROM _current)"
+            )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _core_events AS {sql('core', 'job_events')}")
+    con.execute("INSERT INTO core.job_events BY NAME SELECT * FROM _core_events")
+    con.execute(
+        "INSERT INTO core.job_status_transitions BY NAME "
+        + sql("core", "job_status_transitions")
+    )
+    con.execute("INSERT INTO core.jobs BY NAME " + sql("core", "jobs"))
+    row = con.execute("SELECT count(*) FROM _current").fetchone()
+    for temp in ("_core_events", "_stg_events", "_stg_payloads", "_stg_verdicts"):
+        con.execute(f"DROP TABLE IF EXISTS {temp}")
+    return int(row[0]) if row else 0
+
+
+def rebuild_from_raw(con: duckdb.DuckDBPyConnection) -> int:
+    """Recompute all of core from raw.job_payloads in one transaction; returns jobs built.
+
+    Also refreshes `ops.job_ledger.is_terminal` of loaded jobs from the rebuilt core.
+    """
+    con.begin()
+    try:
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _payload_scope AS
+            SELECT job_id, payload_seq, fetched_at, payload
+            FROM raw.job_payloads
+            WHERE quarantine_reason IS NULL AND payload IS NOT NULL
+            QUALIFY row_number() OVER (PARTITION BY job_id ORDER BY payload_seq DESC) = 1
+            """
+        )
+        stage_payloads(con)
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _current AS
+            SELECT job_id, payload_seq FROM _stg_verdicts
+            INNER JOIN _payload_scope USING (payload_seq)
+            WHERE quarantine_reason IS NULL
+            """
+        )
+        n = replace_core(con, everything=True)
+        con.execute(
+            """
+            UPDATE ops.job_ledger AS ledger SET is_terminal = jobs.is_terminal
+            FROM core.jobs AS jobs
+            WHERE ledger.job_id = jobs.job_id AND ledger.outcome = 'loaded'
+            """
+        )
+        con.execute("DROP TABLE IF EXISTS _payload_scope")
+        con.execute("DROP TABLE IF EXISTS _current")
+        con.commit()
+    except Exception:
+        con.rollback()
+        raise
+    return n
+
+
+def refresh_marts(
+    con: duckdb.DuckDBPyConnection,
+    now: datetime | None = None,
+    stuck_floor_seconds: float = DEFAULT_STUCK_FLOOR_SECONDS,
+) -> dict[str, int]:
+    """Recompute every mart from core in one transaction; returns rows per mart.
+
+    `now` (aware; default: the current time) is when stuck_jobs measures ages;
+    `stuck_floor_seconds` is the least time in a status that counts as stuck.
+    """
+    now = now or datetime.now(UTC)
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    rows: dict[str, int] = {}
+    con.begin()
+    try:
+        for mart in MARTS:
+            con.execute(f"DELETE FROM marts.{mart}")
+            query = f"INSERT INTO marts.{mart} BY NAME {sql('marts', mart)}"
+            if mart == "stuck_jobs":
+                con.execute(query, {"now": now, "floor_seconds": float(stuck_floor_seconds)})
+            else:
+                con.execute(query)
+            count = con.execute(f"SELECT count(*) FROM marts.{mart}").fetchone()
+            rows[mart] = int(count[0]) if count else 0
+        con.commit()
+    except Exception:
+        con.rollback()
+        raise
+    return rows

@@ -1,0 +1,21 @@
+-- Session macros (TEMP: defined on every connection, never stored in the file).
+-- The canonical status mapping of design.md, "Statuses": case-insensitive, and an
+-- unknown spelling is kept as its trimmed upper-case form.
+CREATE OR REPLACE TEMP MACRO canonical_status(s) AS
+    CASE upper(trim(s))
+        WHEN 'PENDING' THEN 'PENDING'
+        WHEN 'QUEUED' THEN 'PENDING'
+        WHEN 'RUNNING' THEN 'RUNNING'
+        WHEN 'STARTED' THEN 'RUNNING'
+        WHEN 'COMPLETED' THEN 'COMPLETED'
+        WHEN 'SUCCEEDED' THEN 'COMPLETED'
+        WHEN 'FAILED' THEN 'FAILED'
+        WHEN 'ERROR' THEN 'FAILED'
+        WHEN 'CANCELED' THEN 'CANCELED'
+        WHEN 'CANCELLED' THEN 'CANCELED'
+        ELSE upper(trim(s))
+    END;
+CREATE OR REPLACE TEMP MACRO is_terminal_status(s) AS
+    coalesce(s IN ('COMPLETED', 'FAILED', 'CANCELED'), false);
+CREATE OR REPLACE TEMP MACRO seconds_between(a, b) AS
+    date_diff('microsecond', a, b) / 1e6;
