@@ -490,14 +490,14 @@ def _settled(pending: set[Future[T]], *, block: bool) -> tuple[set[Future[T]], s
 def _results(done: Iterable[Future[FetchResult]]) -> Iterator[FetchResult]:
     """Yield finished results; a fatal error is raised after the good ones."""
     fatal: BaseException | None = None
+    finished: list[FetchResult] = []
     for future in done:
         error = future.exception()
         if error is None:
-            yield future.result()
-        elif isinstance(error, Cancelled):
-            continue
-        elif fatal is None:
+            finished.append(future.result())
+        elif not isinstance(error, Cancelled) and fatal is None:
             fatal = error
+    yield from sorted(finished, key=lambda result: result.fetched_at or _utcnow())
     if fatal is not None:
         raise fatal
 
