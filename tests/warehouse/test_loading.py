@@ -1,0 +1,103 @@
+"""Contract: the ledger accounts for every requested ID, batches land raw/ledger/core in one transaction, and identical payloads are stored once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+import pytest
+
+from tests.warehouse.conftest import FETCHED_AT, loaded, table
+from warehouse import FetchedItem, ids_to_fetch, load_batch, register_ids
+
+RUNNING = {"id": "job_1", "type": "compare", "status": "RUNNING", "events": [
+    {"status": "PENDING", "timestamp": "2026-01-01T00:00:00Z"},
+    {"status": "RUNNING", "timestamp": "2026-01-01T00:00:02Z"}]}
+DONE = {**RUNNING, "status": "COMPLETED", "events": [
+    *RUNNING["events"], {"status": "COMPLETED", "timestamp": "2026-01-01T00:01:00Z"}]}
+
+
+def test_register_ids_pending_once(con: duckdb.DuckDBPyConnection) -> None:
+    first = datetime(2026, 1, 1, tzinfo=UTC)
+    assert register_ids(con, ["job_1", " job_2 ", "", "job_1"], "inbox", first) == 2
+    assert register_ids(con, ["job_2", "job_3"], "config", first + timedelta(hours=1)) == 1
+    assert con.execute(
+        "SELECT job_id, source, requested_at, last_requested_at, attempts, outcome, is_terminal"
+        " FROM ops.job_ledger ORDER BY job_id").fetchall() == [
+        ("job_1", "inbox", first, first, 0, "pending", False),
+        ("job_2", "inbox", first, first + timedelta(hours=1), 0, "pending", False),
+        ("job_3", "config", first + timedelta(hours=1), first + timedelta(hours=1), 0,
+         "pending", False),
+    ]
+    assert ids_to_fetch(con) == ["job_1", "job_2", "job_3"]
+    assert ids_to_fetch(con, limit=1) == ["job_1"]
+
+
+def test_outcomes_and_what_is_fetched_again(con: duckdb.DuckDBPyConnection) -> None:
+    ids = ["job_1", "job_2", "job_3", "job_4", "job_5"]
+    register_ids(con, ids, "inbox", FETCHED_AT)
+    load_batch(con, [
+        loaded("job_1", RUNNING, wrap=True),
+        FetchedItem("job_2", "not_found", FETCHED_AT, 404, "NOT_FOUND", "Job not found",
+                    "req_2"),
+        FetchedItem("job_3", "forbidden", FETCHED_AT, 403, "FORBIDDEN"),
+        FetchedItem("job_4", "failed", FETCHED_AT, 503, None, "Service Unavailable",
+                    attempts=3),
+        FetchedItem("job_6", "invalid_id", FETCHED_AT, 400, "VALIDATION_ERROR"),
+    ])
+    rows = con.execute("SELECT job_id, source, attempts, outcome, http_status, is_terminal"
+                       " FROM ops.job_ledger ORDER BY job_id").fetchall()
+    assert rows == [
+        ("job_1", "inbox", 1, "loaded", 200, False),
+        ("job_2", "inbox", 1, "not_found", 404, True),
+        ("job_3", "inbox", 1, "forbidden", 403, True),
+        ("job_4", "inbox", 3, "failed", 503, False),
+        ("job_5", "inbox", 0, "pending", None, False),
+        ("job_6", "unregistered", 1, "invalid_id", 400, True),
+    ]
+    assert ids_to_fetch(con) == ["job_1", "job_4", "job_5"]
+    assert ids_to_fetch(con, max_attempts=3) == ["job_1", "job_5"]
+    load_batch(con, [loaded("job_1", DONE, wrap=True, at=FETCHED_AT + timedelta(minutes=5))])
+    assert ids_to_fetch(con) == ["job_4", "job_5"]
+    assert con.execute("SELECT attempts, is_terminal, last_attempt_at FROM ops.job_ledger"
+                       " WHERE job_id = 'job_1'").fetchone() == (
+        2, True, FETCHED_AT + timedelta(minutes=5))
+
+
+def test_identical_payload_is_stored_once(con: duckdb.DuckDBPyConnection) -> None:
+    load_batch(con, [loaded("job_1", RUNNING, wrap=True)])
+    summary = load_batch(con, [loaded("job_1", RUNNING, wrap=True,
+                                      at=FETCHED_AT + timedelta(minutes=1))])
+    assert (summary.payloads_stored, summary.duplicates, summary.jobs_rebuilt) == (0, 1, 0)
+    load_batch(con, [loaded("job_1", DONE, wrap=True, at=FETCHED_AT + timedelta(minutes=2)),
+                     loaded("job_1", DONE, wrap=True, at=FETCHED_AT + timedelta(minutes=3))])
+    raw = con.execute("SELECT payload_seq, fetched_at, payload_sha256 = sha256(payload::VARCHAR)"
+                      " FROM raw.job_payloads ORDER BY payload_seq").fetchall()
+    assert raw == [(1, FETCHED_AT, True), (2, FETCHED_AT + timedelta(minutes=2), True)]
+    assert con.execute("SELECT status, fetched_at FROM core.jobs").fetchall() == [
+        ("COMPLETED", FETCHED_AT + timedelta(minutes=2))]
+    # Going back to an older payload is a change, so it is stored again.
+    load_batch(con, [loaded("job_1", RUNNING, wrap=True)])
+    assert con.execute("SELECT count(*) FROM raw.job_payloads").fetchone()[0] == 3
+    assert con.execute("SELECT attempts FROM ops.job_ledger").fetchone()[0] == 5
+
+
+def test_batch_is_one_transaction(con: duckdb.DuckDBPyConnection) -> None:
+    load_batch(con, [loaded("job_1", RUNNING, wrap=True)])
+    # Make the ledger step (the last) fail after raw and core were written: a new ledger
+    # row for job_2 violates NOT NULL.
+    con.execute("ALTER TABLE ops.job_ledger ADD COLUMN must_fill INTEGER NOT NULL DEFAULT 0")
+    con.execute("ALTER TABLE ops.job_ledger ALTER COLUMN must_fill DROP DEFAULT")
+    before = {name: table(con, name, "1, 2") for name in
+              ("raw.job_payloads", "ops.job_ledger", "core.jobs", "core.job_events")}
+    with pytest.raises(duckdb.Error):
+        load_batch(con, [loaded("job_1", DONE, wrap=True), loaded("job_2", RUNNING)])
+    after = {name: table(con, name, "1, 2") for name in before}
+    assert after == before
+
+
+def test_naive_timestamps_are_refused(con: duckdb.DuckDBPyConnection) -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        load_batch(con, [FetchedItem("job_1", "failed", datetime(2026, 1, 1))])
+    with pytest.raises(ValueError, match="outcome"):
+        load_batch(con, [FetchedItem("job_1", "maybe", FETCHED_AT)])
