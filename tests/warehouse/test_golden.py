@@ -1,4 +1,4 @@
-"""Contract: messy payloads (both shapes, adversarial cases, quarantine) give the hand-computed rows of core and marts.job_durations (design.md, "Statuses", "Events and durations")."""
+"""Contract: messy payloads of both shapes and quarantine give hand-computed core rows."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Contract: the ledger accounts for every requested ID, batches land raw/ledger/core in one transaction, and identical payloads are stored once."""
+"""Contract: the ledger accounts for every ID; a batch is one transaction; dedupe."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Contract: the marts follow design.md's definitions (Wilson interval, percentiles, transition matrix, stuck thresholds with a floor, job trees), on hand-computed data."""
+"""Contract: marts follow design.md (Wilson, percentiles, stuck thresholds, trees)."""
 
 from __future__ import annotations
 

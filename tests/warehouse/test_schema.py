@@ -1,4 +1,4 @@
-"""Contract: every design.md warehouse table and column exists with its type, the schema is migrated in place, and the DuckDB CLI 1.5 reads the file."""
+"""Contract: contract tables and types exist, migrate in place, CLI 1.5 reads the file."""
 
 from __future__ import annotations
 
