@@ -17,9 +17,9 @@ How it works (the API documents a per-key window, `X-RateLimit-Limit`,
   and no request landing just across the boundary. Every later response
   lowers the budget if the server counts less than we think (`min`).
 - **Unmetered.** A response that reports `Remaining >= Limit` after counting
-  our own request says the server is not limiting us (and a response without
-  the headers says nothing); then only the configured ceiling applies, and a
-  429 still pauses everyone.
+  our own request says the server is not limiting us (as does a first response
+  without the headers); then only the configured ceiling applies, and a 429
+  still pauses everyone. The next metered response switches pacing back on.
 - **Pause.** On a 429 every worker waits `Retry-After`, then the window is probed afresh.
 """
 
@@ -33,6 +33,9 @@ from dataclasses import dataclass
 from pipelines.bedrock.errors import Cancelled
 
 _MAX_WAIT = 0.25  # re-check cancellation at least this often
+# A probe that hasn't answered after this long (a slow or hung response) no longer
+# holds everyone back: another request may probe the window.
+_PROBE_PATIENCE = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +90,7 @@ class Pacer:
         self._next_at = 0.0
         self._paused_until = 0.0
         self._probe_out = False
+        self._probe_sent_at = 0.0
         self._in_flight = 0
 
     # -- the workers' side ----------------------------------------------------------
@@ -102,10 +106,10 @@ class Pacer:
                     self._wait(self._paused_until - now)
                     continue
                 if not self._known or (self._metered and self._window_end is None):
-                    if self._probe_out:
+                    if self._probe_out and now - self._probe_sent_at < _PROBE_PATIENCE:
                         self._wait(_MAX_WAIT)
                         continue
-                    self._probe_out = True
+                    self._probe_out, self._probe_sent_at = True, now
                     self._in_flight += 1
                     self._next_at = now + self._min_interval
                     return Ticket(probe=True)
@@ -140,7 +144,9 @@ class Pacer:
             if ticket.probe:
                 self._probe_out = False
             if rate is None:
-                if status is not None:  # a response without rate headers: nothing to pace by
+                # A response without rate headers (e.g. a gateway's 502) says nothing new,
+                # unless nothing was ever learned: then there is nothing to pace by.
+                if status is not None and not self._known:
                     self._known, self._metered = True, False
                 self._cond.notify_all()
                 return
