@@ -392,6 +392,9 @@ class BedrockClient:
                 else ConnectionFault
             # `from None`: requests' exceptions hold the prepared request, headers and all.
             raise kind(f"GET {path}: {type(error).__name__}: {str(error)[:200]}") from None
+        except BaseException:  # never leave the pacer counting a request that is gone
+            self._pacer.observe(ticket, None, None)
+            raise
         latency = time.monotonic() - started
         status = response.status_code
         self._pacer.observe(ticket, status, response.headers)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 import time
 
-from pipelines.bedrock import Outcome
+import pytest
+
+from pipelines.bedrock import Outcome, RetriesExhaustedError
 from pipelines.simulator import DataConfig, FaultConfig, RateLimitConfig
 
 NO_LIMIT = RateLimitConfig(enabled=False)
@@ -62,3 +65,21 @@ def test_bad_json_is_retried_not_loaded(scripted, canned, make_client) -> None:
     result = make_client(scripted.base_url).fetch_job("job_a")
     assert result.outcome is Outcome.LOADED and result.attempts == 4
     assert result.payload == {"data": {"id": "job_a"}}
+
+
+def test_unreachable_server_fails_each_id(make_client) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = make_client(f"http://127.0.0.1:{port}", max_attempts=2, connect_timeout=0.5)
+    results = list(client.fetch_jobs(["job_a", "job_b"]))
+    assert [r.outcome for r in results] == [Outcome.FAILED] * 2
+    assert all(r.error_code == "CONNECTION" and r.attempts == 2 for r in results)
+
+
+def test_listing_gives_up_with_the_last_reason(make_simulator, make_client) -> None:
+    sim = make_simulator(faults=FaultConfig(error_rate=1.0), rate_limit=NO_LIMIT)
+    with pytest.raises(RetriesExhaustedError) as raised:
+        list(make_client(sim, max_attempts=3).list_jobs())
+    assert raised.value.http_status in (500, 502, 503)
+    assert sim.stats_snapshot()["requests"]["/jobs"] == 3
