@@ -25,7 +25,7 @@ test: setup
 	$(BIN)/python -m pytest
 
 ui: setup
-	$(BIN)/dagster dev -w workspace.yaml
+	$(BIN)/bedrock-jobs ui
 
 bench: setup
 	$(BIN)/python benchmarks/run_all.py

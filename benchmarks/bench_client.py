@@ -7,7 +7,9 @@ Side by side, in one run against the bundled simulator on loopback:
     client learned from the headers, and the 429s the simulator served;
 (b) rate limit off, 50 ms injected latency, 32 workers: jobs/s against the
     bound workers / latency (goal >= 90%), and against a naive sequential
-    `requests.get` loop measured in the same run.
+    `requests.get` loop measured in the same run. A bare 32-thread
+    `requests.Session` loop (no pacing, retries, parsing) is measured too, to
+    tell the client's own overhead apart from what this machine allows.
 
 The simulator runs in a child process (same `Simulator`, same configs): in
 this process it would share the GIL with the client's 32 threads, and the
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import multiprocessing
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +34,8 @@ import requests
 
 if __package__ in (None, ""):  # run as a script: make `pipelines` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from requests.adapters import HTTPAdapter  # noqa: E402
 
 from pipelines.bedrock import BedrockClient, ClientConfig  # noqa: E402
 from pipelines.simulator import (  # noqa: E402
@@ -46,7 +51,7 @@ from pipelines.simulator import (  # noqa: E402
 DATA = DataConfig(jobs=4000, seed=7)
 PACED_LIMIT, PACED_WINDOW, PACED_WINDOWS = 100, 5.0, 4
 WORKERS, LATENCY_MS = 32, 50.0
-POOL_JOBS, NAIVE_JOBS = 5000, 60
+POOL_JOBS, NAIVE_JOBS, BARE_JOBS = 5000, 60, 3000
 GOAL_ALLOWANCE, GOAL_BOUND = 0.97, 0.90
 
 
@@ -103,6 +108,33 @@ def bench_paced(ids: list[str]) -> dict[str, Any]:
     }
 
 
+def _bare_threads(base_url: str, headers: dict[str, str], ids: list[str]) -> float:
+    """Jobs/s of WORKERS threads sharing one keep-alive Session: no pacing, retries, parsing."""
+    session = requests.Session()
+    session.trust_env = False
+    session.mount("http://", HTTPAdapter(pool_maxsize=WORKERS + 2))
+    todo = iter(ids)
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with lock:
+                job_id = next(todo, None)
+            if job_id is None:
+                return
+            session.get(f"{base_url}/jobs/{job_id}", headers=headers, timeout=10).json()
+
+    threads = [threading.Thread(target=work) for _ in range(WORKERS)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    session.close()
+    return len(ids) / elapsed
+
+
 def bench_pool(ids: list[str]) -> dict[str, Any]:
     """(b) Jobs/s with 32 workers at 50 ms latency, against workers/latency and a naive loop."""
     faults = FaultConfig(latency_ms=LATENCY_MS)
@@ -115,8 +147,9 @@ def bench_pool(ids: list[str]) -> dict[str, Any]:
             requests.get(f"{base_url}/jobs/{job_id}", headers=headers, timeout=10)
         naive = NAIVE_JOBS / (time.perf_counter() - started)
 
-        client = _client(base_url, api_key, workers=WORKERS)
         wanted = (ids * (POOL_JOBS // len(ids) + 1))[:POOL_JOBS]
+        bare = _bare_threads(base_url, headers, wanted[:BARE_JOBS])
+        client = _client(base_url, api_key, workers=WORKERS)
         stream = client.fetch_jobs(wanted)
         count = sum(1 for _ in stream)
         stats = stream.stats
@@ -132,6 +165,9 @@ def bench_pool(ids: list[str]) -> dict[str, Any]:
         "ratio_pool_to_bound": round(jobs_per_s / bound, 3),
         "naive_jobs_per_s": round(naive, 1),
         "ratio_pool_to_naive": round(jobs_per_s / naive, 1),
+        "bare_threads_jobs_per_s": round(bare, 1),
+        "ratio_bare_threads_to_bound": round(bare / bound, 3),
+        "ratio_pool_to_bare_threads": round(jobs_per_s / bare, 3),
         "pool_latency_p50_ms": round((stats.latency_p50_seconds or 0) * 1000, 1),
         "pool_latency_p95_ms": round((stats.latency_p95_seconds or 0) * 1000, 1),
         "pool_429s": stats.rate_limited,
@@ -161,6 +197,9 @@ def main() -> dict[str, Any]:
     print(f"    vs naive sequential requests.get {f['naive_jobs_per_s']} jobs/s: "
           f"ratio {f['ratio_pool_to_naive']}x; latency p50 {f['pool_latency_p50_ms']} ms, "
           f"p95 {f['pool_latency_p95_ms']} ms")
+    print(f"    vs a bare {WORKERS}-thread requests.Session loop {f['bare_threads_jobs_per_s']} "
+          f"jobs/s (itself {f['ratio_bare_threads_to_bound']} of the bound): ratio "
+          f"{f['ratio_pool_to_bare_threads']}")
     return figures
 
 

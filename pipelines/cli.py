@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 
 from pipelines import __version__
 
@@ -116,7 +117,55 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from pipelines.demo import run_demo
 
-    return run_demo(jobs=args.jobs, sample=args.sample)
+    return run_demo(jobs=args.jobs)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    import os
+
+    from pipelines.resources import build_resources
+    from pipelines.runner import run_job, stage_id_file
+
+    if not os.environ.get("BEDROCK_API_KEY"):
+        url = os.environ.get("BEDROCK_API_URL", "https://api.bedrock.cv")
+        print(f"error: BEDROCK_API_KEY is not set; it is needed to call {url}. "
+              "Export your sk_... key as BEDROCK_API_KEY.", file=sys.stderr)
+        return 2
+    inbox = Path(build_resources()["inbox"].path)
+    name = stage_id_file(args.ids, inbox)
+    print(f"registered {args.ids} as {inbox / name}; running ingest", flush=True)
+    outcome = run_job("ingest", {"ops": {"ops__job_ledger": {"config": {
+        "inbox_files": [name], "discover": args.discover}}}})
+    for failure in outcome.failures:
+        print(f"error: {failure}", file=sys.stderr)
+    if not outcome.success:
+        print(f"ingest failed after {outcome.seconds:.1f}s (run {outcome.run_id})",
+              file=sys.stderr)
+        return 1
+    from pipelines.summary import print_summary
+
+    print_summary(build_resources()["warehouse"].path)
+    print(f"ingest finished in {outcome.seconds:.1f}s (run {outcome.run_id})")
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    from pipelines.resources import build_resources
+    from warehouse.query import QueryError, run_query
+
+    path = args.warehouse or build_resources()["warehouse"].path
+    try:
+        print(run_query(path, args.query, output=args.format))
+    except QueryError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from pipelines.ui import run_ui
+
+    return run_ui(port=args.port)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -136,10 +185,27 @@ def build_parser() -> argparse.ArgumentParser:
     _add_simulator_arguments(simulate)
     simulate.set_defaults(run=cmd_simulate)
 
-    demo = commands.add_parser("demo", help="start the simulator and show the product working")
-    demo.add_argument("--jobs", type=int, default=3000)
-    demo.add_argument("--sample", type=int, default=50, help="how many jobs to fetch by ID")
+    demo = commands.add_parser("demo", help="start the simulator and run the whole pipeline")
+    demo.add_argument("--jobs", type=int, default=4000, help="jobs the simulator holds")
     demo.set_defaults(run=cmd_demo)
+
+    ingest = commands.add_parser(
+        "ingest", help="register the IDs in FILE (- for stdin) and run the pipeline")
+    ingest.add_argument("--ids", required=True, metavar="FILE",
+                        help="one ID per line, or a CSV with a job_id column; - reads stdin")
+    ingest.add_argument("--discover", action="store_true",
+                        help="also register jobs GET /jobs lists as new since the last run")
+    ingest.set_defaults(run=cmd_ingest)
+
+    sql = commands.add_parser("sql", help="read-only SQL over the warehouse")
+    sql.add_argument("query")
+    sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    sql.add_argument("--warehouse", help="the DuckDB file (default: BEDROCK_WAREHOUSE)")
+    sql.set_defaults(run=cmd_sql)
+
+    ui = commands.add_parser("ui", help="the Dagster web UI (starts the simulator without a key)")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(run=cmd_ui)
     return parser
 
 

@@ -1,9 +1,30 @@
-"""The code location's one registry, loaded by `workspace.yaml`.
+"""The code location's one registry, loaded by `workspace.yaml`."""
 
-Assets, checks, jobs, schedules, sensors and resources are registered here as
-the pipeline issue adds them.
-"""
+from __future__ import annotations
 
 import dagster as dg
 
-defs = dg.Definitions()
+from assets.checks import ALL_CHECKS
+from assets.core import core_tables
+from assets.fetch import job_payloads
+from assets.intake import job_ledger
+from assets.marts import mart_tables
+from pipelines.jobs import ALL_JOBS
+from pipelines.resources import build_resources
+from pipelines.schedules import ALL_SCHEDULES
+from pipelines.sensors import inbox_sensor
+
+
+def build_definitions() -> dg.Definitions:
+    """Everything the code location serves, with resources read from the environment."""
+    return dg.Definitions(
+        assets=[job_ledger, job_payloads, core_tables, mart_tables],
+        asset_checks=ALL_CHECKS,
+        jobs=ALL_JOBS,
+        schedules=ALL_SCHEDULES,
+        sensors=[inbox_sensor],
+        resources=build_resources(),
+    )
+
+
+defs = build_definitions()

@@ -1,76 +1,84 @@
-"""`make demo` until the pipeline lands: prove the path end to end over real HTTP.
+"""`make demo`: the whole product on embedded defaults, against the bundled simulator.
 
-Starts the bundled simulator on loopback (with a light fault mix), discovers
-recent jobs through `GET /jobs`, fetches a sample by ID and prints what it
-found. The pipeline issue replaces this with the full Dagster run.
+Starts the simulator on loopback (several thousand jobs in parent/child trees,
+a light fault mix, a rate limit scaled so the demo takes a minute, not ten),
+drops a small ID file in the inbox (a few IDs of another organization, unknown
+and malformed IDs, so every outcome shows), runs the `ingest` job end to end
+into `warehouse/bedrock.duckdb` on the project's Dagster instance, prints a
+summary, and stops the simulator.
+
+The simulator's epoch is kept beside the warehouse, so a second `make demo`
+talks to the same jobs a little later: it fetches only what is new or still in
+flight.
 """
 
 from __future__ import annotations
 
+import os
 import time
-from collections import Counter
+from pathlib import Path
 
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
+from pipelines.resources import DEFAULT_INBOX, DEFAULT_WAREHOUSE
+from pipelines.runner import run_job
+from pipelines.simulator import (
+    DEMO_API_KEY,
+    DataConfig,
+    FaultConfig,
+    RateLimitConfig,
+    Simulator,
+)
+from pipelines.summary import print_summary
 
-from pipelines.simulator import DataConfig, FaultConfig, Simulator
+DEMO_RATE_LIMIT = RateLimitConfig(limit=1000, window_seconds=10)
+EXAMPLE_QUERY = ('query it: .venv/bin/bedrock-jobs sql '
+                 '"SELECT * FROM marts.duration_stats ORDER BY p95_seconds DESC LIMIT 10"')
 
 
-def _session(api_key: str) -> requests.Session:
-    session = requests.Session()
-    retry = Retry(total=8, backoff_factor=0.2, status_forcelist=(429, 500, 502, 503, 504),
-                  allowed_methods=("GET",), respect_retry_after_header=True)
-    session.mount("http://", HTTPAdapter(max_retries=retry))
-    session.headers.update({"Authorization": f"Bearer {api_key}",
-                            "X-API-Version": "2026-01-01"})
-    return session
+def _epoch(state: Path) -> float:
+    if state.exists():
+        return float(state.read_text().strip())
+    epoch = float(int(time.time()))
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_text(f"{epoch:.0f}\n")
+    return epoch
 
 
-def run_demo(jobs: int = 3000, sample: int = 50) -> int:
-    started = time.monotonic()
-    data = DataConfig(jobs=jobs, epoch=float(int(time.time())))
-    with Simulator(data, faults=FaultConfig.light(seed=1)) as sim:
-        print(f"simulator: {len(sim.store)} jobs at {sim.base_url} (light faults on)")
-        session = _session(sim.api_keys[0])
-        ids: list[str] = []
-        cursor = None
-        while len(ids) < sample:
-            params = {"limit": 100, **({"cursor": cursor} if cursor else {})}
-            page = _get_json(session, f"{sim.base_url}/jobs", params)
-            ids.extend(item["id"] for item in page["data"])
-            cursor = page["_meta"]["next"]
-            if cursor is None:
-                break
-        statuses: Counter[str] = Counter()
-        types: Counter[str] = Counter()
-        events = 0
-        for job_id in ids[:sample]:
-            job = _get_json(session, f"{sim.base_url}/jobs/{job_id}")["data"]
-            statuses[job["status"]] += 1
-            types[job["type"]] += 1
-            events += len(job.get("events") or [])
+def _sample_file(sim: Simulator, inbox: Path) -> None:
+    """IDs a user might paste: a few of another org's, unknown ones, and typos."""
+    foreign = [j.id for j in sim.store.by_id.values()
+               if j.organization_id != sim.store.home_organization_id][:5]
+    lines = [*foreign, "job_01UNKNOWN0000000000000000", "job_01UNKNOWN0000000000000001",
+             "job 42", "../../etc/passwd", ""]
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / "demo-sample-ids.txt").write_text("\n".join(lines) + "\n")
+
+
+def run_demo(jobs: int = 4000) -> int:
+    warehouse = Path(os.environ.setdefault("BEDROCK_WAREHOUSE", DEFAULT_WAREHOUSE))
+    inbox = Path(os.environ.setdefault("BEDROCK_INBOX", DEFAULT_INBOX))
+    first_run = not warehouse.exists()
+    data = DataConfig(jobs=jobs, epoch=_epoch(warehouse.parent / ".simulator-epoch"))
+    with Simulator(data, faults=FaultConfig.light(seed=1), rate_limit=DEMO_RATE_LIMIT) as sim:
+        # The demo key opens only this simulator; it is not a secret.
+        os.environ["BEDROCK_API_URL"] = sim.base_url
+        os.environ["BEDROCK_API_KEY"] = DEMO_API_KEY
+        print(f"simulator: {len(sim.store)} jobs at {sim.base_url} "
+              f"(light faults, {DEMO_RATE_LIMIT.limit} requests per "
+              f"{DEMO_RATE_LIMIT.window_seconds:g}s)", flush=True)
+        if first_run:
+            _sample_file(sim, inbox)
+        outcome = run_job("ingest", {"ops": {"ops__job_ledger": {"config": {"discover": True}}}})
         stats = sim.stats_snapshot()
-
-    fetched = sum(statuses.values())
-    print(f"fetched {fetched} jobs by ID with {events} events in "
-          f"{time.monotonic() - started:.1f}s")
-    print("  by status: " + ", ".join(f"{k} {v}" for k, v in statuses.most_common()))
-    print("  by type:   " + ", ".join(f"{k} {v}" for k, v in types.most_common(6)))
-    print(f"  simulator served {stats['total_requests']} requests; "
-          f"responses {stats['responses']}; injected faults {stats['faults'] or 'none'}")
-    return 0 if fetched else 1
-
-
-def _get_json(session: requests.Session, url: str, params: dict | None = None) -> dict:
-    # Malformed bodies are one of the injected faults: try a few times.
-    for attempt in range(5):
-        try:
-            response = session.get(url, params=params, timeout=10)
-            response.raise_for_status()
-            return response.json()
-        except (requests.exceptions.JSONDecodeError, requests.exceptions.ConnectionError):
-            if attempt == 4:
-                raise
-            time.sleep(0.1 * 2**attempt)
-    raise AssertionError("unreachable")
+    print(f"\nsimulator served {stats['total_requests']} requests "
+          f"({', '.join(f'{k}: {v}' for k, v in stats['responses'].items())}); "
+          f"injected faults: {stats['faults'] or 'none'}")
+    if not outcome.success:
+        for failure in outcome.failures:
+            print(f"error: {failure}")
+        print(f"the demo run failed (run {outcome.run_id})")
+        return 1
+    print()
+    print_summary(warehouse)
+    print(f"\nrun {outcome.run_id} took {outcome.seconds:.1f}s; see it with `make ui`.")
+    print(EXAMPLE_QUERY)
+    return 0

@@ -19,6 +19,7 @@ from warehouse.load import (
     register_ids,
 )
 from warehouse.models import rebuild_from_raw, refresh_marts
+from warehouse.state import discovery_watermark, set_discovery_watermark
 
 __all__ = [
     "LATEST_VERSION",
@@ -26,6 +27,7 @@ __all__ = [
     "BatchSummary",
     "FetchedItem",
     "connect",
+    "discovery_watermark",
     "ids_to_fetch",
     "load_batch",
     "migrate",
@@ -33,4 +35,5 @@ __all__ = [
     "refresh_marts",
     "register_ids",
     "schema_version",
+    "set_discovery_watermark",
 ]

@@ -25,7 +25,7 @@ import duckdb
 SQL_DIR = Path(__file__).resolve().parent
 STORAGE_VERSION = "v1.5.0"
 _MIGRATION = re.compile(r"^(\d{3})_(\w+)\.sql$")
-_LAYERS = ("schema", "core", "marts")
+_LAYERS = ("schema", "core", "marts", "checks", "reports")
 
 
 @cache
@@ -49,9 +49,19 @@ def migrations() -> list[tuple[int, str]]:
 LATEST_VERSION = migrations()[-1][0]
 
 
+def first_row(cursor: duckdb.DuckDBPyConnection) -> tuple | None:
+    """The first row of a result, reading it to the end.
+
+    DuckDB 2.0 leaves a result open after `fetchone()`, and an open result makes
+    the next `register()` on the connection fail; reading all rows closes it.
+    """
+    rows = cursor.fetchall()
+    return rows[0] if rows else None
+
+
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The version the open warehouse is at (0 for an empty file)."""
-    row = con.execute("SELECT coalesce(max(version), 0) FROM ops.schema_version").fetchone()
+    row = first_row(con.execute("SELECT coalesce(max(version), 0) FROM ops.schema_version"))
     return int(row[0]) if row else 0
 
 

@@ -36,6 +36,7 @@ from datetime import datetime
 import duckdb
 import pyarrow as pa
 
+from warehouse.db import first_row
 from warehouse.models import replace_core, stage_payloads
 
 FETCH_OUTCOMES = frozenset({"loaded", "not_found", "forbidden", "invalid_id", "failed"})
@@ -112,7 +113,7 @@ def register_ids(
             """,
             {"at": requested_at},
         )
-        new = con.execute(
+        new = first_row(con.execute(
             """
             INSERT INTO ops.job_ledger (job_id, source, requested_at, last_requested_at,
                                         attempts, outcome, is_terminal)
@@ -120,7 +121,7 @@ def register_ids(
             FROM _ids ANTI JOIN ops.job_ledger USING (job_id)
             """,
             {"source": source, "at": requested_at},
-        ).fetchone()
+        ))
         con.execute("DROP TABLE _ids")
         con.commit()
     except Exception:
@@ -136,18 +137,27 @@ def ids_to_fetch(
     *,
     limit: int | None = None,
     max_attempts: int | None = None,
+    in_flight_only: bool = False,
+    unattempted_only: bool = False,
 ) -> list[str]:
     """IDs that still need fetching: new/pending, failed, quarantined, or loaded in a
     non-terminal status; oldest request first. `max_attempts` skips IDs tried that often.
+
+    `in_flight_only` keeps only jobs already loaded in a non-terminal status (the
+    hourly refresh); `unattempted_only` keeps only IDs never tried (parents found
+    while fetching their children).
     """
     rows = con.execute(
         """
         SELECT job_id FROM ops.job_ledger
         WHERE NOT is_terminal AND ($max_attempts IS NULL OR attempts < $max_attempts)
+          AND (NOT $in_flight_only OR loaded_at IS NOT NULL)
+          AND (NOT $unattempted_only OR attempts = 0)
         ORDER BY requested_at, job_id
         LIMIT $limit
         """,
-        {"max_attempts": max_attempts, "limit": limit},
+        {"max_attempts": max_attempts, "limit": limit, "in_flight_only": in_flight_only,
+         "unattempted_only": unattempted_only},
     ).fetchall()
     return [row[0] for row in rows]
 
@@ -261,15 +271,15 @@ def _load(con: duckdb.DuckDBPyConnection, n_items: int) -> BatchSummary:
         GROUP BY job_id
         """
     )
-    stored = con.execute("SELECT count(*) FROM _payload_scope").fetchone()
+    stored = first_row(con.execute("SELECT count(*) FROM _payload_scope"))
     rebuilt = replace_core(con)
     _update_ledger(con)
-    quarantined = con.execute(
+    quarantined = first_row(con.execute(
         "SELECT count(*) FROM _ledger_updates WHERE outcome = 'quarantined'"
-    ).fetchone()
-    loaded_texts = con.execute(
+    ))
+    loaded_texts = first_row(con.execute(
         "SELECT count(*) FROM _batch_arrow WHERE payload_text IS NOT NULL"
-    ).fetchone()
+    ))
     for temp in ("_last_stored", "_payload_scope", "_current", "_ledger_updates"):
         con.execute(f"DROP TABLE IF EXISTS {temp}")
     n_stored = int(stored[0]) if stored else 0

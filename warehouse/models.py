@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from warehouse.db import sql
+from warehouse.db import first_row, sql
 
 CORE_TABLES = ("job_events", "job_status_transitions", "jobs")
 MARTS = (
@@ -78,7 +78,7 @@ def replace_core(con: duckdb.DuckDBPyConnection, *, everything: bool = False) ->
         + sql("core", "job_status_transitions")
     )
     con.execute("INSERT INTO core.jobs BY NAME " + sql("core", "jobs"))
-    row = con.execute("SELECT count(*) FROM _current").fetchone()
+    row = first_row(con.execute("SELECT count(*) FROM _current"))
     for temp in ("_core_events", "_stg_events", "_stg_payloads", "_stg_verdicts"):
         con.execute(f"DROP TABLE IF EXISTS {temp}")
     return int(row[0]) if row else 0
@@ -149,7 +149,7 @@ def refresh_marts(
                 con.execute(query, {"now": now, "floor_seconds": float(stuck_floor_seconds)})
             else:
                 con.execute(query)
-            count = con.execute(f"SELECT count(*) FROM marts.{mart}").fetchone()
+            count = first_row(con.execute(f"SELECT count(*) FROM marts.{mart}"))
             rows[mart] = int(count[0]) if count else 0
         con.commit()
     except Exception:

@@ -21,7 +21,6 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -54,6 +53,7 @@ from pipelines.bedrock.errors import (
 )
 from pipelines.bedrock.ids import invalid_reason, job_path
 from pipelines.bedrock.pacing import Pacer, RateHeaders
+from pipelines.bedrock.pool import BoundedPool
 from pipelines.bedrock.results import FetchResult, Outcome
 from pipelines.bedrock.stats import FetchStats, StatsRecorder
 
@@ -215,34 +215,28 @@ class BedrockClient:
 
     def _fetch_all(self, ids: Iterator[object], recorder: StatsRecorder) -> Iterator[FetchResult]:
         cancel = threading.Event()
-        bound = self.config.pending_bound
-        pending: set[Future[FetchResult]] = set()
-        executor = ThreadPoolExecutor(self.config.workers, thread_name_prefix="bedrock-fetch")
-        try:
-            for job_id in ids:
-                reason = invalid_reason(job_id)
-                if reason is not None:
-                    recorder.outcome(Outcome.INVALID_ID)
-                    yield FetchResult(
-                        job_id=job_id if isinstance(job_id, str) else repr(job_id),
-                        outcome=Outcome.INVALID_ID, error_code="INVALID_ID",
-                        error_detail=reason, fetched_at=_utcnow(),
-                    )
-                    continue
-                assert isinstance(job_id, str)
-                pending.add(executor.submit(self._fetch_one, job_id, cancel, recorder))
-                block = len(pending) >= bound
-                done, pending = _settled(pending, block=block)
-                yield from _results(done)
-            while pending:
-                done, pending = _settled(pending, block=True)
-                yield from _results(done)
-        finally:
+
+        def stop() -> None:
             cancel.set()
             self._pacer.interrupt()
-            for future in pending:
-                future.cancel()
-            executor.shutdown(wait=True, cancel_futures=True)
+
+        def fetch(job_id: object) -> FetchResult:
+            reason = invalid_reason(job_id)
+            if reason is not None:  # answered here: a bad ID never reaches the wire
+                recorder.outcome(Outcome.INVALID_ID)
+                return FetchResult(
+                    job_id=job_id if isinstance(job_id, str) else repr(job_id),
+                    outcome=Outcome.INVALID_ID, error_code="INVALID_ID",
+                    error_detail=reason, fetched_at=_utcnow(),
+                )
+            assert isinstance(job_id, str)
+            return self._fetch_one(job_id, cancel, recorder)
+
+        pool = BoundedPool(fetch, workers=self.config.workers,
+                           bound=self.config.pending_bound, on_stop=stop)
+        try:
+            yield from pool.run(ids)
+        finally:
             recorder.finish()
 
     def _fetch_one(self, job_id: str, cancel: threading.Event,
@@ -492,29 +486,6 @@ def _error_for(path: str, response: requests.Response, request_id: str | None,
     if status >= 500 and status not in (501, 505):
         return ServerError(message, **fields)
     return UnexpectedResponseError(message, **fields)
-
-
-def _settled(pending: set[Future[T]], *, block: bool) -> tuple[set[Future[T]], set[Future[T]]]:
-    if block:
-        done, rest = wait(pending, return_when=FIRST_COMPLETED)
-        return set(done), set(rest)
-    done = {future for future in pending if future.done()}
-    return done, pending - done
-
-
-def _results(done: Iterable[Future[FetchResult]]) -> Iterator[FetchResult]:
-    """Yield finished results; a fatal error is raised after the good ones."""
-    fatal: BaseException | None = None
-    finished: list[FetchResult] = []
-    for future in done:
-        error = future.exception()
-        if error is None:
-            finished.append(future.result())
-        elif not isinstance(error, Cancelled) and fatal is None:
-            fatal = error
-    yield from sorted(finished, key=lambda result: result.fetched_at or _utcnow())
-    if fatal is not None:
-        raise fatal
 
 
 def _query_value(value: object) -> str:

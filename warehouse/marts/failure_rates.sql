@@ -20,17 +20,8 @@ counts AS (
 cleaned AS (
     SELECT
         *,
-        completed + failed + canceled AS finished,
-        1.959963984540054 AS z
+        completed + failed + canceled AS finished
     FROM counts
-),
-
-final AS (
-    SELECT
-        *,
-        CASE WHEN finished > 0 THEN failed / finished END AS p,
-        CASE WHEN finished > 0 THEN 1 + z * z / finished END AS denominator
-    FROM cleaned
 )
 
 SELECT
@@ -40,11 +31,7 @@ SELECT
     completed,
     failed,
     canceled,
-    p AS failure_rate,
-    greatest(0.0, (p + z * z / (2 * finished)
-        - z * sqrt(p * (1 - p) / finished + z * z / (4 * finished * finished))) / denominator)
-        AS failure_rate_ci_low,
-    least(1.0, (p + z * z / (2 * finished)
-        + z * sqrt(p * (1 - p) / finished + z * z / (4 * finished * finished))) / denominator)
-        AS failure_rate_ci_high
-FROM final
+    CASE WHEN finished > 0 THEN failed / finished END AS failure_rate,
+    wilson_low(failed / finished, finished) AS failure_rate_ci_low,
+    wilson_high(failed / finished, finished) AS failure_rate_ci_high
+FROM cleaned

@@ -19,3 +19,14 @@ CREATE OR REPLACE TEMP MACRO is_terminal_status(s) AS
     coalesce(s IN ('COMPLETED', 'FAILED', 'CANCELED'), false);
 CREATE OR REPLACE TEMP MACRO seconds_between(a, b) AS
     date_diff('microsecond', a, b) / 1e6;
+-- The 95% Wilson score interval of a proportion p over n trials (z = 1.96).
+CREATE OR REPLACE TEMP MACRO wilson_low(p, n) AS
+    CASE WHEN n > 0 THEN greatest(0.0,
+        (p + 1.959963984540054 ^ 2 / (2 * n)
+         - 1.959963984540054 * sqrt(p * (1 - p) / n + 1.959963984540054 ^ 2 / (4 * n * n)))
+        / (1 + 1.959963984540054 ^ 2 / n)) END;
+CREATE OR REPLACE TEMP MACRO wilson_high(p, n) AS
+    CASE WHEN n > 0 THEN least(1.0,
+        (p + 1.959963984540054 ^ 2 / (2 * n)
+         + 1.959963984540054 * sqrt(p * (1 - p) / n + 1.959963984540054 ^ 2 / (4 * n * n)))
+        / (1 + 1.959963984540054 ^ 2 / n)) END;

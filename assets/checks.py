@@ -1,0 +1,86 @@
+"""Data tests beside the data: asset checks over the warehouse tables.
+
+Blocking checks stop downstream assets in the same run (a broken core never
+feeds the marts); warnings flag what the API sent that we had to repair.
+"""
+
+
+from datetime import timedelta
+from typing import Any
+
+import dagster as dg
+
+from pipelines.ingest import utcnow
+from pipelines.resources import WarehouseResource
+from warehouse.db import first_row, sql
+
+FRESHNESS_WINDOW = timedelta(hours=2)  # the hourly schedule, plus slack
+
+
+def _query(warehouse: WarehouseResource, name: str, **params: Any) -> dict[str, Any]:
+    with warehouse.connect() as con:
+        cursor = con.execute(sql("checks", name), params or None)
+        columns = [d[0] for d in cursor.description]
+        row = first_row(cursor)
+    return dict(zip(columns, row or [None] * len(columns), strict=True))
+
+
+def _result(found: dict[str, Any], severity: dg.AssetCheckSeverity,
+            description: str) -> dg.AssetCheckResult:
+    failures = int(found.pop("failures") or 0)
+    return dg.AssetCheckResult(
+        passed=failures == 0,
+        severity=severity,
+        description=description,
+        metadata={"failures": failures, **{k: v for k, v in found.items() if v is not None}},
+    )
+
+
+def _check(name: str, asset: list[str], description: str, *, blocking: bool,
+           **params: Any) -> dg.AssetChecksDefinition:
+    severity = dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN
+
+    @dg.asset_check(asset=dg.AssetKey(asset), name=name, blocking=blocking,
+                    description=description)
+    def check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        values = {k: (v() if callable(v) else v) for k, v in params.items()}
+        return _result(_query(warehouse, name, **values), severity, description)
+
+    return check
+
+
+CHECKS = [
+    _check("ledger_outcomes", ["ops", "job_ledger"],
+           "Every requested ID has exactly one ledger row with a known outcome.", blocking=True),
+    _check("unique_jobs", ["core", "jobs"], "One row per job.", blocking=True),
+    _check("unique_events", ["core", "job_events"],
+           "(job_id, event_seq) is unique and runs 0..n-1 per job.", blocking=True),
+    _check("transitions_match_events", ["core", "job_status_transitions"],
+           "Each job has one transition fewer than events, each numbered once.", blocking=True),
+    _check("unknown_statuses", ["core", "job_events"],
+           "Status spellings outside the canonical mapping.", blocking=False),
+    _check("messy_events", ["core", "jobs"],
+           "Payloads with events out of time order or exact duplicates (repaired in core).",
+           blocking=False),
+    _check("status_disagrees", ["core", "jobs"],
+           "Top-level status differs from the last event's (core keeps the event's).",
+           blocking=False),
+    _check("stuck_jobs", ["marts", "stuck_jobs"],
+           "Non-terminal jobs stuck longer than their threshold.", blocking=False),
+]
+
+
+@dg.asset_check(asset=dg.AssetKey(["raw", "job_payloads"]), name="freshness",
+                description=f"A payload was fetched within the last {FRESHNESS_WINDOW}.")
+def freshness(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    found = _query(warehouse, "freshness", now=utcnow())
+    age = found["age_seconds"]
+    return dg.AssetCheckResult(
+        passed=age is not None and age <= FRESHNESS_WINDOW.total_seconds(),
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"age_seconds": round(age, 1) if age is not None else "never fetched",
+                  "window_seconds": FRESHNESS_WINDOW.total_seconds()},
+    )
+
+
+ALL_CHECKS = [*CHECKS, freshness]

@@ -1,0 +1,92 @@
+"""Intake: every requested job ID gets a ledger row before anything is fetched."""
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+
+from assets.metadata import table_metadata
+from pipelines.ingest import discover, register_batch, utcnow
+from pipelines.intake import IntakeError, read_id_file, read_ids
+from pipelines.resources import BedrockApiResource, InboxResource, WarehouseResource
+
+WAREHOUSE_POOL = "bedrock_warehouse"  # one writer at a time (see dagster.yaml)
+
+
+class IntakeConfig(dg.Config):
+    ids: list[str] = []
+    """Job IDs to register, given in run config."""
+    inbox_files: list[str] | None = None
+    """File names in the inbox to read; None reads every file there."""
+    discover: bool = True
+    """Also register what `GET /jobs` lists as created since the last discovery."""
+
+
+@dg.asset(
+    key=["ops", "job_ledger"],
+    group_name="intake",
+    pool=WAREHOUSE_POOL,
+    kinds={"duckdb"},
+    description=(
+        "One row per requested job ID and how its latest fetch ended (`pending`, `loaded`, "
+        "`not_found`, `forbidden`, `invalid_id`, `failed`, `quarantined`). IDs come from "
+        "inbox files, run config, `GET /jobs` discovery and fetched jobs' parents."
+    ),
+)
+def job_ledger(
+    context: dg.AssetExecutionContext,
+    config: IntakeConfig,
+    bedrock: BedrockApiResource,
+    warehouse: WarehouseResource,
+    inbox: InboxResource,
+) -> dg.MaterializeResult:
+    now = utcnow()
+    counts = []
+    with warehouse.connect() as con:
+        if config.ids:
+            counts.append(register_batch(con, read_ids(config.ids, "run_config"), now))
+        for path in _inbox_files(inbox.folder, config.inbox_files):
+            try:
+                batch = read_id_file(path)
+            except IntakeError as error:
+                context.log.error(f"refused {path.name}: {error}")
+                _move(path, "rejected", reason=str(error))
+                continue
+            counts.append(register_batch(con, batch, now))
+            _move(path, "processed")
+    discovered = None
+    if config.discover:
+        with bedrock.client() as client:
+            discovered, watermark = discover(client, warehouse.connect, now)
+        context.log.info(f"discovery registered {discovered} new IDs (watermark {watermark})")
+    for c in counts:
+        context.log.info(f"{c.source}: {c.new} new, {c.already_known} known, {c.invalid} "
+                         f"invalid, {c.duplicates} duplicate lines, {c.blank_lines} blank")
+    with warehouse.connect() as con:
+        metadata = table_metadata(
+            con, "ops", "job_ledger",
+            new_ids=sum(c.new for c in counts) + (discovered or 0),
+            invalid_ids=sum(c.invalid for c in counts),
+            discovered=discovered if discovered is not None else "off",
+            sources=", ".join(c.source for c in counts) or "none",
+        )
+    return dg.MaterializeResult(metadata=metadata)
+
+
+def _inbox_files(folder: Path, names: list[str] | None) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    if names is None:
+        return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    # Names come from the sensor or the CLI; never let one point outside the inbox.
+    return [folder / Path(name).name for name in names if (folder / Path(name).name).is_file()]
+
+
+def _move(path: Path, where: str, reason: str | None = None) -> None:
+    """Move a read file aside, so it is read once; a refused one keeps its reason beside it."""
+    target_dir = path.parent / where
+    target_dir.mkdir(exist_ok=True)
+    target = target_dir / f"{utcnow():%Y%m%dT%H%M%S}-{path.name}"
+    shutil.move(str(path), target)
+    if reason:
+        target.with_name(target.name + ".reason.txt").write_text(reason + "\n")

@@ -1,0 +1,248 @@
+"""The pipeline's steps as plain functions: intake, discovery, and fetch-and-load.
+
+Assets call these; tests call them directly with a real client, a simulator
+and a DuckDB file. Nothing here knows about Dagster.
+
+Writes use a short-lived connection per batch (`connect()` is a context
+manager that opens and closes one): between batches the warehouse file is free
+for readers and other writers, and a crash loses at most the batch in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+
+import warehouse
+from pipelines.bedrock import BedrockClient, FetchResult, FetchStats, Outcome
+from pipelines.intake import IdBatch
+
+Connect = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
+
+# Discovery asks again for a little before its watermark: a job created in the
+# same second as the newest one seen may only have become visible since.
+DISCOVERY_OVERLAP = timedelta(minutes=5)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- intake ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IntakeCounts:
+    source: str
+    new: int
+    already_known: int
+    invalid: int
+    duplicates: int
+    blank_lines: int
+
+
+def register_batch(con: duckdb.DuckDBPyConnection, batch: IdBatch, now: datetime) -> IntakeCounts:
+    """Ledger rows for every ID of `batch`: valid ones `pending`, rejects `invalid_id`."""
+    new = warehouse.register_ids(con, batch.ids, batch.source, now)
+    if batch.rejected:
+        shown = [r.shown for r in batch.rejected]
+        warehouse.register_ids(con, shown, batch.source, now)
+        warehouse.load_batch(con, [
+            warehouse.FetchedItem(job_id=r.shown, outcome="invalid_id", fetched_at=now,
+                                  error_code="INVALID_ID", error_detail=r.reason, attempts=0)
+            for r in batch.rejected
+        ])
+    return IntakeCounts(batch.source, new, len(batch.ids) - new, len(batch.rejected),
+                        batch.duplicates, batch.blank_lines)
+
+
+def discover(client: BedrockClient, connect: Connect, now: datetime) -> tuple[int, datetime | None]:
+    """Register the IDs `GET /jobs` lists as created after the stored watermark.
+
+    Returns (new IDs, the new watermark). The watermark moves only after the
+    listing completed and its IDs are in the ledger, so a failed listing is
+    simply asked again next time.
+    """
+    with connect() as con:
+        watermark = warehouse.discovery_watermark(con)
+    since = watermark - DISCOVERY_OVERLAP if watermark else None
+    ids: list[str] = []
+    newest = watermark
+    with client.list_jobs(created_after=since) as listing:
+        for record in listing:
+            ids.append(record.job_id)
+            if record.created_at and (newest is None or record.created_at > newest):
+                newest = record.created_at
+    with connect() as con:
+        new = warehouse.register_ids(con, ids, "discovery", now)
+        if newest is not None:
+            warehouse.set_discovery_watermark(con, newest, now)
+    return new, newest
+
+
+# -- fetch and load ----------------------------------------------------------------
+
+
+def to_item(result: FetchResult) -> warehouse.FetchedItem:
+    """A client result as the warehouse's ledger/raw row."""
+    payload_text = None
+    if result.outcome is Outcome.LOADED and result.payload is not None:
+        # The body as parsed, written back compactly: the same body always gives
+        # the same text, so identical payloads still dedupe by sha256.
+        payload_text = json.dumps(result.payload, separators=(",", ":"), ensure_ascii=False)
+    return warehouse.FetchedItem(
+        job_id=result.job_id,
+        outcome=str(result.outcome),
+        fetched_at=result.fetched_at or utcnow(),
+        http_status=result.http_status,
+        error_code=result.error_code,
+        error_detail=result.error_detail,
+        request_id=result.request_id,
+        attempts=result.attempts,
+        payload_text=payload_text,
+    )
+
+
+@dataclass
+class FetchProgress:
+    """Counts of one fetch-and-load, safe to read from a reporting thread."""
+
+    total: int
+    started: float = field(default_factory=time.monotonic)
+    done: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    batches: int = 0
+    parents_registered: int = 0
+
+    def add(self, results: Iterable[FetchResult]) -> None:
+        for result in results:
+            self.done += 1
+            key = str(result.outcome)
+            self.outcomes[key] = self.outcomes.get(key, 0) + 1
+
+    @property
+    def rate(self) -> float:
+        elapsed = time.monotonic() - self.started
+        return self.done / elapsed if elapsed > 0 else 0.0
+
+    def line(self) -> str:
+        rate = self.rate
+        left = max(0, self.total - self.done)
+        eta = f"{left / rate:.0f}s" if rate > 0 else "?"
+        failed = self.outcomes.get("failed", 0)
+        return (f"fetched {self.done}/{self.total} ({rate:.1f}/s, ETA {eta}); "
+                f"failed {failed}; batches written {self.batches}")
+
+
+@dataclass(frozen=True)
+class FetchSummary:
+    requested: int
+    outcomes: dict[str, int]
+    batches: int
+    parents_registered: int
+    payloads_stored: int
+    quarantined: int
+    elapsed_seconds: float
+    stats: FetchStats | None
+
+    def as_metadata(self) -> dict[str, object]:
+        figures: dict[str, object] = {
+            "requested": self.requested,
+            **{outcome: self.outcomes.get(outcome, 0)
+               for outcome in ("loaded", "not_found", "forbidden", "invalid_id", "failed")},
+            "quarantined": self.quarantined,
+            "payloads_stored": self.payloads_stored,
+            "batches": self.batches,
+            "parents_registered": self.parents_registered,
+            "elapsed_seconds": round(self.elapsed_seconds, 2),
+        }
+        if self.stats is not None:
+            figures.update(self.stats.as_metadata())
+        return figures
+
+
+def fetch_and_load(
+    client: BedrockClient,
+    connect: Connect,
+    ids: Iterable[str],
+    *,
+    total: int,
+    batch_size: int = 500,
+    flush_seconds: float = 5.0,
+    report: Callable[[FetchProgress], None] | None = None,
+    report_every: float = 10.0,
+) -> FetchSummary:
+    """Fetch `ids` and write the results in batches as they arrive.
+
+    A batch is written when it holds `batch_size` results or `flush_seconds`
+    have passed since the last write. The parents of fetched jobs are
+    registered (source `parent`) in the same transaction as their children.
+    `report` is called every `report_every` seconds from a background thread.
+    """
+    progress = FetchProgress(total=total)
+    stored = quarantined = 0
+    stop = threading.Event()
+    reporter = _start_reporter(progress, report, report_every, stop) if report else None
+    stream = client.fetch_jobs(ids)
+    try:
+        for chunk in _chunks(stream, batch_size, flush_seconds):
+            with connect() as con:
+                summary = warehouse.load_batch(con, [to_item(r) for r in chunk])
+                parents = {r.record.parent_id for r in chunk
+                           if r.record is not None and r.record.parent_id}
+                if parents:
+                    progress.parents_registered += warehouse.register_ids(
+                        con, sorted(parents), "parent", utcnow())
+            stored += summary.payloads_stored
+            quarantined += summary.quarantined
+            progress.add(chunk)
+            progress.batches += 1
+    finally:
+        stream.close()
+        stop.set()
+        if reporter is not None:
+            reporter.join(timeout=5)
+    if report:
+        report(progress)
+    return FetchSummary(
+        requested=progress.done,
+        outcomes=dict(progress.outcomes),
+        batches=progress.batches,
+        parents_registered=progress.parents_registered,
+        payloads_stored=stored,
+        quarantined=quarantined,
+        elapsed_seconds=time.monotonic() - progress.started,
+        stats=stream.stats,
+    )
+
+
+def _chunks(results: Iterator[FetchResult], size: int,
+            flush_seconds: float) -> Iterator[list[FetchResult]]:
+    chunk: list[FetchResult] = []
+    last_flush = time.monotonic()
+    for result in results:
+        chunk.append(result)
+        if len(chunk) >= size or time.monotonic() - last_flush >= flush_seconds:
+            yield chunk
+            chunk = []
+            last_flush = time.monotonic()
+    if chunk:
+        yield chunk
+
+
+def _start_reporter(progress: FetchProgress, report: Callable[[FetchProgress], None],
+                    every: float, stop: threading.Event) -> threading.Thread:
+    def loop() -> None:
+        while not stop.wait(every):
+            report(progress)
+
+    thread = threading.Thread(target=loop, name="fetch-progress", daemon=True)
+    thread.start()
+    return thread

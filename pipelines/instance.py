@@ -1,0 +1,36 @@
+"""The Dagster instance the CLI, the demo and `make ui` share.
+
+`DAGSTER_HOME` defaults to `.dagster_home/` in the project, so runs started by
+`bedrock-jobs ingest` show in the web UI's history. Its `dagster.yaml` limits
+the `bedrock_warehouse` pool to one step at a time across runs: DuckDB admits
+one writing process, so two runs never write the warehouse at once.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_HOME = PROJECT_ROOT / ".dagster_home"
+
+DAGSTER_YAML = """\
+# Written by bedrock-jobs (pipelines/instance.py). Local storage; see README "Production"
+# for PostgreSQL run/event storage.
+concurrency:
+  pools:
+    default_limit: 1
+telemetry:
+  enabled: false
+"""
+
+
+def ensure_dagster_home() -> Path:
+    """Set `DAGSTER_HOME` (if unset) and give it a `dagster.yaml` (if missing)."""
+    home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_HOME).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home

@@ -1,0 +1,101 @@
+"""Resources, built from the environment in this one place.
+
+The API key reaches the code only as `dg.EnvVar("BEDROCK_API_KEY")`: Dagster
+resolves it when a run starts and never writes its value to run config, the
+event log or the UI. Non-secret settings are read from their variables with
+the defaults of `shared/design.md` ("Configuration").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dagster as dg
+import duckdb
+from pydantic import Field
+
+import warehouse
+from pipelines.bedrock import DEFAULT_API_VERSION, DEFAULT_BASE_URL, BedrockClient, ClientConfig
+
+DEFAULT_WAREHOUSE = "warehouse/bedrock.duckdb"
+DEFAULT_INBOX = "warehouse/inbox"
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+class MissingApiKeyError(dg.Failure):
+    """No `BEDROCK_API_KEY` where one is needed: raised before any request."""
+
+
+def is_local(url: str) -> bool:
+    return (urlsplit(url).hostname or "") in LOCAL_HOSTS
+
+
+class BedrockApiResource(dg.ConfigurableResource):
+    """The Bedrock API: where it is, the key (from `BEDROCK_API_KEY` only), and fetch policy."""
+
+    base_url: str = DEFAULT_BASE_URL
+    api_key: str = Field(default="", description="Set through BEDROCK_API_KEY, never inline.")
+    api_version: str = DEFAULT_API_VERSION
+    workers: int = 8
+    max_requests_per_minute: float | None = None
+
+    def client(self) -> BedrockClient:
+        """A client for one run. Fails at once, before any request, without a key."""
+        if not self.api_key:
+            where = "the local simulator" if is_local(self.base_url) else self.base_url
+            raise MissingApiKeyError(
+                f"BEDROCK_API_KEY is not set: it is needed to call {where}. "
+                "Export your sk_... key as BEDROCK_API_KEY (never put it in run config)."
+            )
+        return BedrockClient(ClientConfig(
+            base_url=self.base_url,
+            api_key=self.api_key,
+            api_version=self.api_version,
+            workers=self.workers,
+            max_requests_per_minute=self.max_requests_per_minute,
+        ))
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB warehouse file. Connections are short-lived: one per unit of work."""
+
+    path: str = DEFAULT_WAREHOUSE
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        with warehouse.connect(self.path) as con:
+            yield con
+
+
+class InboxResource(dg.ConfigurableResource):
+    """The folder the sensor watches for ID files."""
+
+    path: str = DEFAULT_INBOX
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.path)
+
+
+def _setting(name: str, default: str) -> str:
+    return dg.EnvVar(name).get_value(default) or default
+
+
+def build_resources() -> dict[str, dg.ConfigurableResource]:
+    """The code location's resources, from the environment."""
+    key = dg.EnvVar("BEDROCK_API_KEY")
+    return {
+        "bedrock": BedrockApiResource(
+            base_url=_setting("BEDROCK_API_URL", DEFAULT_BASE_URL),
+            # Resolved by Dagster at run start; when unset, `client()` says so by name
+            # instead of the run failing on config resolution.
+            api_key=key if key.get_value() else "",
+            api_version=_setting("BEDROCK_API_VERSION", DEFAULT_API_VERSION),
+        ),
+        "warehouse": WarehouseResource(path=_setting("BEDROCK_WAREHOUSE", DEFAULT_WAREHOUSE)),
+        "inbox": InboxResource(path=_setting("BEDROCK_INBOX", DEFAULT_INBOX)),
+    }

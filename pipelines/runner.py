@@ -1,0 +1,73 @@
+"""Running the pipeline's jobs in-process, on the shared Dagster instance.
+
+Used by `bedrock-jobs ingest` and `make demo`: the same Dagster jobs the UI
+and the schedules run, executed in this process (so progress shows in the
+terminal) and recorded on the instance under `DAGSTER_HOME` (so the run shows
+in the UI's history).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from pipelines.instance import ensure_dagster_home
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    success: bool
+    run_id: str
+    failures: list[str]  # what each failed step or check said
+    seconds: float
+
+
+def stage_id_file(source: str, inbox: Path) -> str:
+    """Copy an ID file (or standard input, `-`) into the inbox; returns its name there.
+
+    The file then takes the same path as one dropped in the inbox: read once,
+    every line accounted for, moved aside afterwards.
+    """
+    inbox.mkdir(parents=True, exist_ok=True)
+    name = f"cli-{time.strftime('%Y%m%dT%H%M%S')}-{Path(source).name if source != '-' else 'stdin'}"
+    target = inbox / name
+    if source == "-":
+        with target.open("wb") as out:
+            shutil.copyfileobj(sys.stdin.buffer, out)
+    else:
+        shutil.copyfile(source, target)
+    return name
+
+
+def run_job(name: str, run_config: dict[str, Any] | None = None,
+            log_level: str = "INFO") -> RunOutcome:
+    """Execute job `name` of the code location in this process."""
+    ensure_dagster_home()
+    from pipelines.definitions import build_definitions  # reads the environment now
+
+    job = build_definitions().resolve_job_def(name)
+    config = dict(run_config or {})
+    config.setdefault("loggers", {"console": {"config": {"log_level": log_level}}})
+    started = time.monotonic()
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(run_config=config, instance=instance,
+                                        raise_on_error=False)
+    failures = [
+        event.event_specific_data.error.message.strip()  # type: ignore[union-attr]
+        for event in result.all_events
+        if event.is_step_failure and event.event_specific_data is not None
+    ]
+    failures += [
+        f"check {event.asset_check_evaluation_data.check_name} failed"
+        for event in result.all_events
+        if event.event_type_value == "ASSET_CHECK_EVALUATION"
+        and not event.asset_check_evaluation_data.passed
+        and event.asset_check_evaluation_data.severity == dg.AssetCheckSeverity.ERROR
+    ]
+    return RunOutcome(result.success, result.run_id, failures, time.monotonic() - started)

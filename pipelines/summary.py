@@ -1,0 +1,39 @@
+"""The closing summary `make demo` and `bedrock-jobs ingest` print, read from the marts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from warehouse.db import sql
+from warehouse.query import open_read_only
+
+
+def summary_text(path: str | Path) -> str:
+    """Jobs by outcome, failure rate by type, p50/p95 durations by type."""
+    con = open_read_only(path)
+    try:
+        outcomes = con.execute(sql("reports", "ledger_outcomes")).df()
+        failures = con.execute(sql("reports", "failure_by_type")).df()
+        durations = con.execute(sql("reports", "durations_by_type")).df()
+    finally:
+        con.close()
+    total = int(outcomes["ids"].sum()) if not outcomes.empty else 0
+    lines = [f"warehouse: {Path(path)}", "", f"requested job IDs by outcome ({total}):"]
+    lines += [f"  {row.outcome:<12} {row.ids:>8}" for row in outcomes.itertuples()]
+    lines += ["", "failure rate by job type (terminal jobs; 95% Wilson interval):"]
+    lines += [
+        f"  {row.job_type:<34} {row.terminal:>6} jobs  {row.failure_rate:6.1%}"
+        f"  [{row.ci_low:5.1%}, {row.ci_high:5.1%}]"
+        for row in failures.itertuples()
+    ]
+    lines += ["", "total duration by job type (seconds):"]
+    lines += [f"  {'job type':<34} {'n':>6} {'p50':>9} {'p95':>9}"]
+    lines += [
+        f"  {row.job_type:<34} {row.n:>6} {row.p50_seconds:>9.1f} {row.p95_seconds:>9.1f}"
+        for row in durations.itertuples()
+    ]
+    return "\n".join(lines)
+
+
+def print_summary(path: str | Path) -> None:
+    print(summary_text(path))

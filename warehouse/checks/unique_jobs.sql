@@ -1,0 +1,3 @@
+-- core.jobs holds one row per job.
+SELECT count(*) - count(DISTINCT job_id) AS failures, count(*) AS rows
+FROM core.jobs

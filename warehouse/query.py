@@ -1,0 +1,57 @@
+"""Read-only SQL over the warehouse, for `bedrock-jobs sql` and anyone scripting it.
+
+The connection is read-only and cannot reach files or the network
+(`enable_external_access = false`): a query can read the warehouse and nothing
+else, and can change nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import duckdb
+
+FORMATS = ("table", "csv", "json")
+
+
+class QueryError(Exception):
+    """The query could not run: a clear message, no traceback."""
+
+
+def open_read_only(path: str | Path, wait_seconds: float = 5.0) -> duckdb.DuckDBPyConnection:
+    """A read-only connection; waits briefly while a writer holds the file."""
+    if not Path(path).exists():
+        raise QueryError(f"no warehouse at {path}: run `make demo` or `bedrock-jobs ingest` first")
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=True,
+                                 config={"enable_external_access": False})
+            con.execute("SET TimeZone = 'UTC'")
+            return con
+        except duckdb.IOException as error:
+            if time.monotonic() >= deadline:
+                raise QueryError(f"the warehouse is busy: {error}") from None
+            time.sleep(0.1)
+
+
+def run_query(path: str | Path, query: str, output: str = "table") -> str:
+    """The result of `query` as a text table, CSV or JSON (records)."""
+    if output not in FORMATS:
+        raise QueryError(f"format must be one of {', '.join(FORMATS)}")
+    con = open_read_only(path)
+    try:
+        try:
+            frame = con.execute(query).df()
+        except duckdb.Error as error:
+            raise QueryError(str(error).strip()) from None
+    finally:
+        con.close()
+    if output == "csv":
+        return frame.to_csv(index=False).rstrip("\n")
+    if output == "json":
+        return frame.to_json(orient="records", date_format="iso", indent=2)
+    if frame.empty:
+        return f"(no rows; columns: {', '.join(frame.columns)})"
+    return frame.to_string(index=False, max_rows=200)
