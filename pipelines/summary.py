@@ -22,7 +22,7 @@ def summary_text(path: str | Path) -> str:
     lines += [f"  {row.outcome:<12} {row.ids:>8}" for row in outcomes.itertuples()]
     lines += ["", "failure rate by job type (terminal jobs; 95% Wilson interval):"]
     lines += [
-        f"  {row.job_type:<34} {row.terminal:>6} jobs  {row.failure_rate:6.1%}"
+        f"  {row.job_type:<34} {int(row.terminal):>6} jobs  {row.failure_rate:6.1%}"
         f"  [{row.ci_low:5.1%}, {row.ci_high:5.1%}]"
         for row in failures.itertuples()
     ]

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.db import sql
+
 FORMATS = ("table", "csv", "json")
 
 
@@ -29,6 +31,7 @@ def open_read_only(path: str | Path, wait_seconds: float = 5.0) -> duckdb.DuckDB
             con = duckdb.connect(str(path), read_only=True,
                                  config={"enable_external_access": False})
             con.execute("SET TimeZone = 'UTC'")
+            con.execute(sql("schema", "macros"))  # TEMP macros: allowed read-only
             return con
         except duckdb.IOException as error:
             if time.monotonic() >= deadline:
