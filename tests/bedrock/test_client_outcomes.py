@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 import pytest
 
@@ -115,6 +116,7 @@ def test_revoked_key_stops_every_worker(make_simulator, make_client, home_ids) -
     served = sim.stats_snapshot()
     assert 0 < served["responses"]["401"] <= workers
     assert served["total_requests"] < len(ids)
+    assert not [t for t in threading.enumerate() if t.name.startswith("bedrock-fetch")]
 
 
 def test_unsupported_api_version_is_fatal(sim, make_client, home_ids) -> None:
