@@ -9,6 +9,7 @@ the contract) and for seeing the exact request headers.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -69,15 +70,21 @@ class ScriptedServer:
     def __init__(self) -> None:
         self.routes: dict[str, Canned | list[Canned]] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.client_ports: set[int] = set()  # one per TCP connection the client opened
         self._lock = threading.Lock()
         scripted = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def setup(self) -> None:
+                super().setup()  # no Nagle: headers and body go out in separate writes
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
             def do_GET(self) -> None:  # noqa: N802
                 with scripted._lock:
                     scripted.requests.append((self.path, dict(self.headers)))
+                    scripted.client_ports.add(self.client_address[1])
                     canned = scripted.routes.get(self.path.split("?")[0])
                     if isinstance(canned, list):
                         canned = canned.pop(0) if len(canned) > 1 else canned[0]
@@ -100,7 +107,8 @@ class ScriptedServer:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True)
         self._thread.start()
 
     def route(self, path: str, *answers: Canned) -> None:

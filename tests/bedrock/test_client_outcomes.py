@@ -142,3 +142,13 @@ def test_key_never_leaks(make_simulator, make_client, home_ids, foreign_ids, cap
     assert texts and not [t for t in texts if "SUPERSECRET" in t]
     client.close()
     bad.close()
+
+
+def test_connections_are_kept_alive_and_pooled(scripted, canned, make_client) -> None:
+    ids = [f"job_{n}" for n in range(120)]
+    for job_id in ids:
+        scripted.route(f"/jobs/{job_id}", canned(200, {"job_id": job_id}))
+    results = list(make_client(scripted.base_url, workers=6).fetch_jobs(ids))
+    assert {r.outcome for r in results} == {Outcome.LOADED}
+    assert len(scripted.requests) == 120
+    assert len(scripted.client_ports) <= 6  # one connection per worker, reused
