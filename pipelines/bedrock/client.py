@@ -6,7 +6,8 @@ onto the warehouse ledger.
 Retries happen at two levels, on purpose:
 
 - urllib3's `Retry` retries *connection* failures (refused, DNS) inside the
-  adapter: those requests never reached the API, so they cost no allowance.
+  adapter (`transport.py`): those requests never reached the API, so they
+  cost no allowance.
 - Everything after the request was sent (5xx, dropped connection, read
   timeout, broken JSON, 429) is retried here, because each new attempt is
   counted by the API's rate limiter and must go back through the shared pacer.
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
 import threading
 import time
@@ -26,14 +26,11 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
-from pipelines.bedrock.backoff import full_jitter, retry_after_seconds
+from pipelines.bedrock.backoff import full_jitter
 from pipelines.bedrock.config import ClientConfig
 from pipelines.bedrock.contract import ContractError, JobRecord, parse_job
 from pipelines.bedrock.errors import (
-    AuthenticationError,
     BedrockError,
     Cancelled,
     ConnectionFault,
@@ -45,17 +42,16 @@ from pipelines.bedrock.errors import (
     NotFoundError,
     RateLimitedError,
     RetriesExhaustedError,
-    ServerError,
     TimeoutFault,
     TransientError,
     UnexpectedResponseError,
-    UnsupportedRequestError,
 )
 from pipelines.bedrock.ids import invalid_reason, job_path
 from pipelines.bedrock.pacing import Pacer, RateHeaders
 from pipelines.bedrock.pool import BoundedPool
 from pipelines.bedrock.results import FetchResult, Outcome
 from pipelines.bedrock.stats import FetchStats, StatsRecorder
+from pipelines.bedrock.transport import build_session, error_for
 
 log = logging.getLogger(__name__)
 
@@ -63,25 +59,8 @@ LIST_FILTERS = frozenset({
     "project_id", "status", "type", "target_type", "target_id", "parent_id",
     "created_after", "created_before",
 })  # fmt: skip
-_DETAIL_MAX = 500  # characters of an error body kept as detail
 
 T = TypeVar("T")
-
-
-class _BearerAuth(requests.auth.AuthBase):
-    """`Authorization: Bearer …` on every request; the key never shows in a repr."""
-
-    __slots__ = ("_header",)
-
-    def __init__(self, api_key: str) -> None:
-        self._header = f"Bearer {api_key}"
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = self._header
-        return request
-
-    def __repr__(self) -> str:
-        return "<BearerAuth (redacted)>"
 
 
 @dataclass(slots=True)
@@ -147,7 +126,7 @@ class BedrockClient:
 
     def __init__(self, config: ClientConfig) -> None:
         self.config = config
-        self._session = _build_session(config)
+        self._session = build_session(config)
         # Everything but the URL is the same for every request, so it is prepared once:
         # `Session.get` re-merges headers, auth and settings per call, ~40% of the client's
         # CPU per request, and with 32 threads that CPU is the GIL everyone waits for.
@@ -243,17 +222,14 @@ class BedrockClient:
                    recorder: StatsRecorder) -> FetchResult:
         tally = _Tally()
 
-        def result(outcome: Outcome, error: BedrockError | None = None,
-                   **fields: Any) -> FetchResult:
+        def settle(outcome: Outcome, **fields: Any) -> FetchResult:
             recorder.outcome(outcome)
-            return FetchResult(
-                job_id=job_id, outcome=outcome, attempts=tally.attempts, fetched_at=_utcnow(),
-                http_status=error.http_status if error else fields.pop("http_status", None),
-                error_code=error.code if error else None,
-                error_detail=error.detail if error else None,
-                request_id=error.request_id if error else fields.pop("request_id", None),
-                **fields,
-            )
+            return FetchResult(job_id=job_id, outcome=outcome, attempts=tally.attempts,
+                               fetched_at=_utcnow(), **fields)
+
+        def refused(outcome: Outcome, error: BedrockError) -> FetchResult:
+            return settle(outcome, http_status=error.http_status, error_code=error.code,
+                          error_detail=error.detail, request_id=error.request_id)
 
         try:
             reply = self._with_retries(job_path(job_id), None, cancel, recorder, tally)
@@ -262,22 +238,19 @@ class BedrockClient:
             self._pacer.interrupt()
             raise
         except NotFoundError as error:
-            return result(Outcome.NOT_FOUND, error)
+            return refused(Outcome.NOT_FOUND, error)
         except ForbiddenError as error:
-            return result(Outcome.FORBIDDEN, error)
+            return refused(Outcome.FORBIDDEN, error)
         except InvalidRequestError as error:
-            return result(Outcome.INVALID_ID, error)
+            return refused(Outcome.INVALID_ID, error)
         except JobError as error:  # an unexpected, non-retryable status
-            return result(Outcome.FAILED, error)
+            return refused(Outcome.FAILED, error)
         except _GaveUp as gave_up:
             last = gave_up.last
-            recorder.outcome(Outcome.FAILED)
-            return FetchResult(
-                job_id=job_id, outcome=Outcome.FAILED, http_status=last.http_status,
-                error_code=last.code or last.reason.upper(),
-                error_detail=f"{gave_up.why}; last: {last}", request_id=last.request_id,
-                attempts=tally.attempts, fetched_at=_utcnow(),
-            )
+            return settle(Outcome.FAILED, http_status=last.http_status,
+                          error_code=last.code or last.reason.upper(),
+                          error_detail=f"{gave_up.why}; last: {last}",
+                          request_id=last.request_id)
 
         record, problem = None, None
         try:
@@ -286,7 +259,7 @@ class BedrockClient:
                 record, problem = None, f"asked for {job_id}, got {record.job_id}"
         except ContractError as error:
             problem = str(error)
-        return result(Outcome.LOADED, http_status=reply.status, request_id=reply.request_id,
+        return settle(Outcome.LOADED, http_status=reply.status, request_id=reply.request_id,
                       record=record, payload=reply.body, parse_error=problem)
 
     # -- listing --------------------------------------------------------------------
@@ -406,7 +379,7 @@ class BedrockClient:
                 raise MalformedResponseError(f"GET {path}: 200 with a non-object JSON body",
                                              http_status=status, request_id=request_id)
             return _Reply(status, body, request_id)
-        raise _error_for(path, response, request_id, config.retry_after_cap)
+        raise error_for(path, response, request_id, config.retry_after_cap)
 
     def _jitter(self, attempt: int) -> float:
         with self._rng_lock:
@@ -420,72 +393,6 @@ class BedrockClient:
 
 
 # -- helpers ---------------------------------------------------------------------------
-
-
-def _build_session(config: ClientConfig) -> requests.Session:
-    session = requests.Session()
-    # Connection-level retries only (see the module docstring); read/status errors are ours.
-    retry = Retry(total=None, connect=2, read=False, status=0, other=False, redirect=0,
-                  backoff_factor=0.1, raise_on_status=False, raise_on_redirect=False,
-                  respect_retry_after_header=False)
-    # Keep-alive pool at least as large as the worker pool, so no worker waits for a socket.
-    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=config.workers + 2,
-                          max_retries=retry)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    session.headers.update({
-        "User-Agent": config.user_agent,
-        "X-API-Version": config.api_version,
-        "Accept": "application/json",
-    })
-    session.auth = _BearerAuth(config.api_key)
-    # Read proxy and CA settings from the environment once, not on every request:
-    # requests re-scans os.environ per call otherwise (~25% of its CPU per request).
-    session.proxies.update(requests.utils.get_environ_proxies(config.base_url))
-    ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    if ca_bundle:
-        session.verify = ca_bundle
-    session.trust_env = False  # also keeps ~/.netrc from replacing our Authorization
-    return session
-
-
-def _error_for(path: str, response: requests.Response, request_id: str | None,
-               retry_after_cap: float) -> BedrockError:
-    status = response.status_code
-    code, detail = None, None
-    try:
-        problem = response.json()
-    except ValueError:
-        problem = None
-    if isinstance(problem, dict):
-        code = problem.get("code") if isinstance(problem.get("code"), str) else None
-        raw_detail = problem.get("detail") or problem.get("title")
-        detail = str(raw_detail)[:_DETAIL_MAX] if raw_detail else None
-        body_id = problem.get("request_id") or problem.get("requestId")
-        request_id = str(body_id) if body_id else request_id
-    if detail is None:
-        detail = f"HTTP {status} {response.reason or ''}".strip()
-    fields: dict[str, Any] = {"http_status": status, "code": code, "detail": detail,
-                              "request_id": request_id}
-    message = f"GET {path}: {status} {code or ''}: {detail}".replace("  ", " ")
-    if status == 401:
-        return AuthenticationError(message, **fields)
-    if status == 400:
-        # On a GET, BAD_REQUEST means how we ask is refused (e.g. X-API-Version): fatal.
-        kind = UnsupportedRequestError if code == "BAD_REQUEST" else InvalidRequestError
-        return kind(message, **fields)
-    if status == 403:
-        return ForbiddenError(message, **fields)
-    if status in (404, 410):
-        return NotFoundError(message, **fields)
-    if status == 429:
-        return RateLimitedError(message, retry_after=retry_after_seconds(
-            response.headers, retry_after_cap), **fields)
-    if status == 408:
-        return TimeoutFault(message, **fields)
-    if status >= 500 and status not in (501, 505):
-        return ServerError(message, **fields)
-    return UnexpectedResponseError(message, **fields)
 
 
 def _query_value(value: object) -> str:
