@@ -10,7 +10,7 @@ from email.utils import format_datetime
 
 from pipelines.bedrock import Outcome
 from pipelines.bedrock.backoff import retry_after_seconds
-from pipelines.simulator import DataConfig, RateLimitConfig
+from pipelines.simulator import DataConfig, FaultConfig, RateLimitConfig
 
 LIMIT, WINDOW = 40, 2.0
 
@@ -111,3 +111,16 @@ def test_retry_after_parsing() -> None:
     fallback = retry_after_seconds({"Retry-After": "soon", "X-RateLimit-Reset": reset}, cap=60)
     assert fallback is not None and 8 <= fallback <= 10
     assert retry_after_seconds({}, cap=60) is None
+
+
+def test_pacing_holds_under_faults(make_simulator, make_client, home_ids) -> None:
+    # Faulty answers are counted by the limiter too: retries must go through the pacer.
+    faults = FaultConfig(seed=5, error_rate=0.10, drop_rate=0.05, malformed_rate=0.05)
+    sim = make_simulator(DataConfig(jobs=400), faults=faults,
+                         rate_limit=RateLimitConfig(LIMIT, WINDOW))
+    ids = home_ids(sim)[:110]
+    results = list(make_client(sim, workers=8, max_attempts=10).fetch_jobs(ids))
+    assert {r.outcome for r in results} == {Outcome.LOADED}
+    served = sim.stats_snapshot()
+    assert served["responses"].get("429", 0) == 0
+    assert sum(served["faults"].values()) > 0
