@@ -6,7 +6,7 @@ import dagster as dg
 from assets.intake import WAREHOUSE_POOL
 from assets.metadata import table_metadata
 from pipelines.ingest import FetchProgress, fetch_and_load
-from pipelines.resources import BedrockApiResource, WarehouseResource
+from pipelines.resources import BedrockApiResource, WarehouseResource, fatal_api_errors
 from warehouse import ids_to_fetch
 
 # Parents of fetched jobs are registered as they are found and fetched in the
@@ -45,7 +45,7 @@ def job_payloads(
         context.log.info(progress.line())
 
     summaries = []
-    with bedrock.client() as client:
+    with fatal_api_errors(), bedrock.client() as client:
         for round_number in range(MAX_PARENT_ROUNDS):
             with warehouse.connect() as con:
                 ids = ids_to_fetch(

@@ -8,7 +8,12 @@ import dagster as dg
 from assets.metadata import table_metadata
 from pipelines.ingest import discover, register_batch, utcnow
 from pipelines.intake import IntakeError, read_id_file, read_ids
-from pipelines.resources import BedrockApiResource, InboxResource, WarehouseResource
+from pipelines.resources import (
+    BedrockApiResource,
+    InboxResource,
+    WarehouseResource,
+    fatal_api_errors,
+)
 
 WAREHOUSE_POOL = "bedrock_warehouse"  # one writer at a time (see dagster.yaml)
 
@@ -56,7 +61,7 @@ def job_ledger(
             _move(path, "processed")
     discovered = None
     if config.discover:
-        with bedrock.client() as client:
+        with fatal_api_errors(), bedrock.client() as client:
             discovered, watermark = discover(client, warehouse.connect, now)
         context.log.info(f"discovery registered {discovered} new IDs (watermark {watermark})")
     for c in counts:

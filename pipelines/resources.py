@@ -18,7 +18,14 @@ import duckdb
 from pydantic import Field
 
 import warehouse
-from pipelines.bedrock import DEFAULT_API_VERSION, DEFAULT_BASE_URL, BedrockClient, ClientConfig
+from pipelines.bedrock import (
+    DEFAULT_API_VERSION,
+    DEFAULT_BASE_URL,
+    AuthenticationError,
+    BedrockClient,
+    ClientConfig,
+    FatalError,
+)
 
 DEFAULT_WAREHOUSE = "warehouse/bedrock.duckdb"
 DEFAULT_INBOX = "warehouse/inbox"
@@ -27,6 +34,26 @@ LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 class MissingApiKeyError(dg.Failure):
     """No `BEDROCK_API_KEY` where one is needed: raised before any request."""
+
+
+@contextmanager
+def fatal_api_errors() -> Iterator[None]:
+    """Turn the client's fatal errors into a run failure that says what to fix.
+
+    A 401 means every further request would fail too: the run stops (the client
+    has already stopped its workers) and the message names the variable to fix.
+    """
+    try:
+        yield
+    except AuthenticationError as error:
+        raise dg.Failure(
+            description=f"The Bedrock API refused the key in BEDROCK_API_KEY (401): {error}. "
+                        "Check that BEDROCK_API_KEY holds a valid, unrevoked sk_... key.",
+            allow_retries=False,
+        ) from None
+    except FatalError as error:
+        raise dg.Failure(description=f"The Bedrock API refused every request: {error}",
+                         allow_retries=False) from None
 
 
 def is_local(url: str) -> bool:

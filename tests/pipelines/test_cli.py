@@ -1,0 +1,84 @@
+"""`bedrock-jobs ingest` and `sql`: real processes, exit codes, messages that name the fix."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import dagster as dg
+import pytest
+
+from pipelines.simulator import DEMO_API_KEY, DataConfig, RateLimitConfig
+
+
+@pytest.fixture
+def cli_env(tmp_path, warehouse_path, inbox_path):
+    def make(sim, api_key=DEMO_API_KEY):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("BEDROCK_", "DAGSTER_"))}
+        env.update(DAGSTER_HOME=str(tmp_path / "dagster_home"),
+                   BEDROCK_WAREHOUSE=str(warehouse_path), BEDROCK_INBOX=str(inbox_path),
+                   BEDROCK_API_URL=sim.base_url)
+        if api_key is not None:
+            env["BEDROCK_API_KEY"] = api_key
+        return env
+    return make
+
+
+def _cli(env, *args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], env=env, input=stdin,
+                          capture_output=True, text=True, timeout=240)
+
+
+def _ids(sim, n):
+    now = sim.clock.now()
+    return [j.id for j in sim.store.by_id.values()
+            if j.organization_id == sim.store.home_organization_id and j.created_at <= now][:n]
+
+
+def test_ingest_from_stdin_runs_on_the_shared_instance_and_sql_reads_the_result(
+        make_simulator, cli_env, tmp_path):
+    sim = make_simulator(DataConfig(jobs=300), rate_limit=RateLimitConfig(enabled=False))
+    env = cli_env(sim)
+    ids = _ids(sim, 20)
+    done = _cli(env, "ingest", "--ids", "-", stdin="\n".join(ids) + "\nnot/valid\n")
+    assert done.returncode == 0, done.stderr
+    assert "requested job IDs by outcome" in done.stdout and "ingest finished" in done.stdout
+    with dg.DagsterInstance.from_config(str(tmp_path / "dagster_home")) as instance:
+        runs = instance.get_runs()
+        assert [r.job_name for r in runs] == ["ingest"] and runs[0].is_success
+
+    query = _cli(env, "sql", "SELECT outcome, count(*) AS n FROM ops.job_ledger "
+                             "GROUP BY outcome ORDER BY outcome", "--format", "json")
+    assert query.returncode == 0, query.stderr
+    counts = {row["outcome"]: row["n"] for row in json.loads(query.stdout)}
+    assert counts["invalid_id"] == 1 and counts["loaded"] >= 20
+
+    refused = _cli(env, "sql", "DELETE FROM core.jobs")
+    assert refused.returncode == 1 and "read-only" in refused.stderr.lower()
+    csv = _cli(env, "sql", "SELECT count(*) AS n FROM core.jobs", "--format", "csv")
+    assert csv.stdout.splitlines()[0] == "n" and int(csv.stdout.splitlines()[1]) >= 20
+
+
+def test_ingest_without_a_key_fails_before_any_request(make_simulator, cli_env, tmp_path):
+    sim = make_simulator(DataConfig(jobs=100))
+    ids_file = tmp_path / "ids.txt"
+    ids_file.write_text("\n".join(_ids(sim, 3)) + "\n")
+    done = _cli(cli_env(sim, api_key=None), "ingest", "--ids", str(ids_file))
+    assert done.returncode == 2 and "BEDROCK_API_KEY" in done.stderr
+    assert sim.stats_snapshot()["total_requests"] == 0
+
+
+def test_ingest_with_a_refused_key_stops_and_names_the_variable(make_simulator, cli_env,
+                                                                 tmp_path):
+    sim = make_simulator(DataConfig(jobs=600), rate_limit=RateLimitConfig(enabled=False))
+    ids_file = tmp_path / "ids.txt"
+    ids_file.write_text("\n".join(_ids(sim, 300)) + "\n")
+    done = _cli(cli_env(sim, api_key="sk_revoked_key_for_test"), "ingest", "--ids",
+                str(ids_file))
+    assert done.returncode == 1
+    assert "BEDROCK_API_KEY" in done.stderr and "401" in done.stderr
+    assert "sk_revoked_key_for_test" not in done.stderr + done.stdout
+    # At most the requests already in flight (8 workers) follow the first 401.
+    assert sim.stats_snapshot()["responses"]["401"] <= 1 + 8
