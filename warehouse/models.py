@@ -53,14 +53,15 @@ DEFAULT_STUCK_FLOOR_SECONDS = 3600.0
 
 
 def stage_payloads(con: duckdb.DuckDBPyConnection) -> None:
-    """Parse the payloads of temp table `_payload_scope` into `_stg_payloads`,
-    `_stg_events` and `_stg_verdicts` (quarantine reason or NULL per payload)."""
-    for name in ("stg_payloads", "stg_events", "stg_verdicts"):
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _{name} AS {sql('core', name)}")
+    """Parse the payloads of `_payload_scope` (temp table or view) into temp table
+    `_stg_payloads`: one row per payload with its verdict (quarantine reason or NULL),
+    its fields, its ordered events as a list, and the per-job event figures."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _stg_payloads AS {sql('core', 'stg_payloads')}")
 
 
 def replace_core(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> int:
-    """Replace the core rows of the jobs in temp table `_current(job_id, payload_seq)`.
+    """Replace the core rows of the jobs in temp view `_core_source` (rows of
+    `_stg_payloads`, one current payload per job).
 
     Runs inside the caller's transaction. Returns the number of jobs replaced.
     """
@@ -69,18 +70,11 @@ def replace_core(con: duckdb.DuckDBPyConnection, *, everything: bool = False) ->
             con.execute(f"DELETE FROM core.{table}")
         else:
             con.execute(
-                f"DELETE FROM core.{table} WHERE job_id IN (SELECT job_id FROM _current)"
+                f"DELETE FROM core.{table} WHERE job_id IN (SELECT job_id FROM _core_source)"
             )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _core_events AS {sql('core', 'job_events')}")
-    con.execute("INSERT INTO core.job_events BY NAME SELECT * FROM _core_events")
-    con.execute(
-        "INSERT INTO core.job_status_transitions BY NAME "
-        + sql("core", "job_status_transitions")
-    )
-    con.execute("INSERT INTO core.jobs BY NAME " + sql("core", "jobs"))
-    row = first_row(con.execute("SELECT count(*) FROM _current"))
-    for temp in ("_core_events", "_stg_events", "_stg_payloads", "_stg_verdicts"):
-        con.execute(f"DROP TABLE IF EXISTS {temp}")
+    for table in CORE_TABLES:
+        con.execute(f"INSERT INTO core.{table} BY NAME {sql('core', table)}")
+    row = first_row(con.execute("SELECT count(*) FROM _core_source"))
     return int(row[0]) if row else 0
 
 
@@ -91,23 +85,24 @@ def rebuild_from_raw(con: duckdb.DuckDBPyConnection) -> int:
     """
     con.begin()
     try:
+        # Each job's current payload, read straight from raw (a view: the JSON text is
+        # never copied into a temp table; it is parsed once, by stg_payloads).
         con.execute(
             """
-            CREATE OR REPLACE TEMP TABLE _payload_scope AS
+            CREATE OR REPLACE TEMP VIEW _payload_scope AS
             SELECT job_id, payload_seq, fetched_at, payload
             FROM raw.job_payloads
-            WHERE quarantine_reason IS NULL AND payload IS NOT NULL
-            QUALIFY row_number() OVER (PARTITION BY job_id ORDER BY payload_seq DESC) = 1
+            WHERE payload_seq IN (
+                SELECT max(payload_seq) FROM raw.job_payloads
+                WHERE quarantine_reason IS NULL AND payload IS NOT NULL
+                GROUP BY job_id
+            )
             """
         )
         stage_payloads(con)
         con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE _current AS
-            SELECT job_id, payload_seq FROM _stg_verdicts
-            INNER JOIN _payload_scope USING (payload_seq)
-            WHERE quarantine_reason IS NULL
-            """
+            "CREATE OR REPLACE TEMP VIEW _core_source AS "
+            "SELECT * FROM _stg_payloads WHERE quarantine_reason IS NULL"
         )
         n = replace_core(con, everything=True)
         con.execute(
@@ -115,10 +110,12 @@ def rebuild_from_raw(con: duckdb.DuckDBPyConnection) -> int:
             UPDATE ops.job_ledger AS ledger SET is_terminal = jobs.is_terminal
             FROM core.jobs AS jobs
             WHERE ledger.job_id = jobs.job_id AND ledger.outcome = 'loaded'
+              AND ledger.is_terminal IS DISTINCT FROM jobs.is_terminal
             """
         )
-        con.execute("DROP TABLE IF EXISTS _payload_scope")
-        con.execute("DROP TABLE IF EXISTS _current")
+        for view in ("_core_source", "_payload_scope"):
+            con.execute(f"DROP VIEW IF EXISTS {view}")
+        con.execute("DROP TABLE IF EXISTS _stg_payloads")
         con.commit()
     except Exception:
         con.rollback()

@@ -1,22 +1,18 @@
--- core.job_events: the events of each job's current payload, ordered by time with ties
--- in array order; exact duplicates (same canonical status, same instant) count once.
+-- core.job_events: the events of each job's current payload (temp view _core_source),
+-- already ordered by time with ties in array order and exact duplicates (same
+-- canonical status, same instant) dropped by stg_payloads; event_seq is the position.
 WITH source AS (
-    SELECT events.job_id, events.array_index, events.status, events.status_raw, events.event_at
-    FROM _stg_events AS events
-    INNER JOIN _current USING (job_id, payload_seq)
-),
-
-cleaned AS (
-    SELECT *
-    FROM source
-    QUALIFY row_number() OVER (PARTITION BY job_id, status, event_at ORDER BY array_index) = 1
+    SELECT
+        job_id,
+        unnest(events) AS event,
+        generate_subscripts(events, 1) AS position
+    FROM _core_source
 )
 
 SELECT
     job_id,
-    (row_number() OVER (PARTITION BY job_id ORDER BY event_at, array_index) - 1)::INTEGER
-        AS event_seq,
-    status,
-    status_raw,
-    event_at
-FROM cleaned
+    (position - 1)::INTEGER AS event_seq,
+    event.status AS status,
+    event.status_raw AS status_raw,
+    event.event_at AS event_at
+FROM source

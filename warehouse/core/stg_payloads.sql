@@ -1,7 +1,12 @@
--- Staging: one row per payload in scope (temp table _payload_scope), both documented
--- shapes read into one set of columns (reference §1): `data` unwrapped, id from `id`
--- or `job_id`, target from `target_type/target_id` or `target{type,id}`.
--- Job-level reasons to quarantine are found here; event-level ones in stg_quarantine.
+-- Staging: one row per payload in scope (temp table or view _payload_scope), parsed
+-- once. Both documented shapes are read into one set of columns (reference §1): `data`
+-- unwrapped, id from `id` or `job_id`, target from `target_type/target_id` or
+-- `target{type,id}`. The verdict (NULL, or the first reason to quarantine: job-level,
+-- then the first bad event in array order) is decided here, and for a payload that
+-- passes, `events` is its events as a list ordered by (time, array position) with
+-- exact duplicates (same canonical status, same instant) dropped, first kept. The
+-- per-job event figures the marts need are read off that list, so neither core nor
+-- the marts sort or window the events table.
 WITH source AS (
     SELECT
         job_id,
@@ -52,7 +57,7 @@ unwrapped AS (
         coalesce(doc.data.results, doc.results) AS results,
         coalesce(doc.data.error.code, doc.error.code) AS error_code,
         coalesce(doc.data.error.message, doc.error.message) AS error_message,
-        coalesce(doc.data.events, doc.events) AS events,
+        coalesce(doc.data.events, doc.events) AS raw_events,
         coalesce(doc.data.created_at, doc.created_at) AS created_at_raw,
         coalesce(doc.data.updated_at, doc.updated_at) AS updated_at_raw,
         coalesce(doc.data.completed_at, doc.completed_at) AS completed_at_raw
@@ -61,17 +66,93 @@ unwrapped AS (
 
 cleaned AS (
     SELECT
-        *,
+        * EXCLUDE (raw_events),
         TRY_CAST(created_at_raw AS TIMESTAMPTZ) AS created_at,
         TRY_CAST(updated_at_raw AS TIMESTAMPTZ) AS updated_at,
         TRY_CAST(completed_at_raw AS TIMESTAMPTZ) AS completed_at,
         -- What `events` is when it is not a list of objects; only looked up when the
         -- typed read gave nothing (a second parse, so only for those rows).
         CASE
-            WHEN events IS NULL AND is_object THEN coalesce(
+            WHEN raw_events IS NULL AND is_object THEN coalesce(
                 json_type(payload, '$.data.events'), json_type(payload, '$.events'), 'MISSING')
-        END AS events_json_type
+        END AS events_json_type,
+        -- Field order matters: list_sort orders by event_at, then array position.
+        list_transform(raw_events, lambda e, i: {
+            'event_at': TRY_CAST(e.timestamp AS TIMESTAMPTZ),
+            'array_index': i,
+            'status': canonical_status(e.status),
+            'status_raw': e.status,
+            'timestamp_raw': e.timestamp
+        }) AS parsed_events
     FROM unwrapped
+),
+
+judged AS (
+    SELECT
+        *,
+        CASE
+            WHEN payload IS NULL THEN 'payload is not valid JSON'
+            WHEN NOT is_object THEN 'payload is not a JSON object'
+            WHEN payload_job_id IS NULL THEN 'payload has no id or job_id'
+            WHEN payload_job_id <> job_id
+                THEN 'payload id ' || payload_job_id || ' is not the requested id'
+            WHEN events_json_type NOT IN ('NULL', 'MISSING', 'ARRAY')
+                THEN 'events is not a list (' || lower(events_json_type) || ')'
+            WHEN created_at_raw IS NOT NULL AND created_at IS NULL
+                THEN 'unparseable created_at: ' || created_at_raw
+            WHEN updated_at_raw IS NOT NULL AND updated_at IS NULL
+                THEN 'unparseable updated_at: ' || updated_at_raw
+            WHEN completed_at_raw IS NOT NULL AND completed_at IS NULL
+                THEN 'unparseable completed_at: ' || completed_at_raw
+        END AS job_quarantine_reason,
+        list_filter(parsed_events, lambda e: e.status_raw IS NULL OR e.event_at IS NULL)[1]
+            AS bad_event
+    FROM cleaned
+),
+
+verdicts AS (
+    SELECT
+        * EXCLUDE (job_quarantine_reason, bad_event),
+        coalesce(job_quarantine_reason, CASE
+            WHEN bad_event IS NULL THEN NULL
+            WHEN bad_event.status_raw IS NULL AND bad_event.timestamp_raw IS NULL
+                THEN 'event ' || bad_event.array_index || ' has no status and no timestamp'
+            WHEN bad_event.status_raw IS NULL
+                THEN 'event ' || bad_event.array_index || ' has no status'
+            WHEN bad_event.timestamp_raw IS NULL
+                THEN 'event ' || bad_event.array_index || ' has no timestamp'
+            ELSE 'unparseable event timestamp: ' || bad_event.timestamp_raw
+        END) AS quarantine_reason
+    FROM judged
+),
+
+keyed AS (
+    SELECT
+        *,
+        CASE WHEN quarantine_reason IS NULL THEN list_transform(
+            parsed_events, lambda e: {'status': e.status, 'event_at': e.event_at}) END AS keys
+    FROM verdicts
+),
+
+ordered AS (
+    SELECT
+        * EXCLUDE (parsed_events, keys),
+        -- An event is kept when it is the first with its (status, instant).
+        CASE WHEN quarantine_reason IS NULL THEN list_sort(list_transform(
+            list_filter(parsed_events, lambda e, i:
+                list_position(keys, {'status': e.status, 'event_at': e.event_at}) = i),
+            lambda e: {'event_at': e.event_at, 'array_index': e.array_index,
+                       'status': e.status, 'status_raw': e.status_raw})) END AS events
+    FROM keyed
+),
+
+final AS (
+    SELECT
+        *,
+        -- Positions (1-based) where a run of one status starts.
+        list_filter(range(1, len(events) + 1), lambda i:
+            i = 1 OR events[i - 1].status <> events[i].status) AS run_starts
+    FROM ordered
 )
 
 SELECT
@@ -92,23 +173,19 @@ SELECT
     results,
     error_code,
     error_message,
-    events,
     created_at,
     updated_at,
     completed_at,
-    CASE
-        WHEN payload IS NULL THEN 'payload is not valid JSON'
-        WHEN NOT is_object THEN 'payload is not a JSON object'
-        WHEN payload_job_id IS NULL THEN 'payload has no id or job_id'
-        WHEN payload_job_id <> job_id
-            THEN 'payload id ' || payload_job_id || ' is not the requested id'
-        WHEN events_json_type NOT IN ('NULL', 'MISSING', 'ARRAY')
-            THEN 'events is not a list (' || lower(events_json_type) || ')'
-        WHEN created_at_raw IS NOT NULL AND created_at IS NULL
-            THEN 'unparseable created_at: ' || created_at_raw
-        WHEN updated_at_raw IS NOT NULL AND updated_at IS NULL
-            THEN 'unparseable updated_at: ' || updated_at_raw
-        WHEN completed_at_raw IS NOT NULL AND completed_at IS NULL
-            THEN 'unparseable completed_at: ' || completed_at_raw
-    END AS job_quarantine_reason
-FROM cleaned
+    quarantine_reason,
+    events,
+    coalesce(len(events), 0)::INTEGER AS n_events,
+    events[1].event_at AS first_event_at,
+    list_filter(events, lambda e: e.status = 'RUNNING')[1].event_at AS first_running_at,
+    list_filter(events, lambda e: is_terminal_status(e.status))[1].event_at
+        AS terminal_event_at,
+    coalesce(len(list_filter(run_starts, lambda i: events[i].status = 'RUNNING')), 0)::INTEGER
+        AS run_attempts,
+    events[run_starts[-1]].event_at AS status_since,
+    events[-1].status AS last_event_status,
+    events[-1].status_raw AS last_event_status_raw
+FROM final

@@ -1,8 +1,8 @@
 -- marts.stuck_jobs: non-terminal jobs that have been in their current status longer
 -- than threshold_seconds = max(floor, p99 of the time finished jobs of the same type
 -- spent in that status). Parameters: $now (TIMESTAMPTZ), $floor_seconds (DOUBLE).
--- status_since is the first event of the trailing run of the current status
--- (created_at, then updated_at, for a job without events).
+-- status_since is the first event of the trailing run of the current status (core.jobs
+-- column, computed with the job's events), else created_at, then updated_at.
 WITH history AS (
     SELECT
         jobs.job_type,
@@ -15,27 +15,9 @@ WITH history AS (
 ),
 
 open_jobs AS (
-    SELECT job_id, job_type, status, created_at, updated_at
+    SELECT job_id, job_type, status, status_since, created_at, updated_at
     FROM core.jobs
     WHERE NOT is_terminal
-),
-
-runs AS (
-    SELECT
-        events.job_id,
-        events.status,
-        events.event_at,
-        lag(events.status) OVER (PARTITION BY events.job_id ORDER BY events.event_seq)
-            AS previous_status
-    FROM core.job_events AS events
-    SEMI JOIN open_jobs USING (job_id)
-),
-
-run_starts AS (
-    SELECT job_id, max(event_at) AS status_since
-    FROM runs
-    WHERE previous_status IS DISTINCT FROM status
-    GROUP BY job_id
 ),
 
 cleaned AS (
@@ -43,12 +25,11 @@ cleaned AS (
         open_jobs.job_id,
         open_jobs.job_type,
         open_jobs.status,
-        coalesce(run_starts.status_since, open_jobs.created_at, open_jobs.updated_at)
+        coalesce(open_jobs.status_since, open_jobs.created_at, open_jobs.updated_at)
             AS status_since,
         greatest($floor_seconds, coalesce(history.p99_seconds, $floor_seconds))
             AS threshold_seconds
     FROM open_jobs
-    LEFT JOIN run_starts USING (job_id)
     LEFT JOIN history
         ON history.job_type IS NOT DISTINCT FROM open_jobs.job_type
         AND history.status IS NOT DISTINCT FROM open_jobs.status

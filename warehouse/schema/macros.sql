@@ -1,8 +1,8 @@
 -- Session macros (TEMP: defined on every connection, never stored in the file).
 -- The canonical status mapping of design.md, "Statuses": case-insensitive, and an
 -- unknown spelling is kept as its trimmed upper-case form.
-CREATE OR REPLACE TEMP MACRO canonical_status(s) AS
-    CASE upper(trim(s))
+CREATE OR REPLACE TEMP MACRO canonical_status_any_case(u) AS
+    CASE u
         WHEN 'PENDING' THEN 'PENDING'
         WHEN 'QUEUED' THEN 'PENDING'
         WHEN 'RUNNING' THEN 'RUNNING'
@@ -13,7 +13,23 @@ CREATE OR REPLACE TEMP MACRO canonical_status(s) AS
         WHEN 'ERROR' THEN 'FAILED'
         WHEN 'CANCELED' THEN 'CANCELED'
         WHEN 'CANCELLED' THEN 'CANCELED'
-        ELSE upper(trim(s))
+        ELSE u
+    END;
+CREATE OR REPLACE TEMP MACRO canonical_status(s) AS
+    -- The spellings the API documents, matched as sent (cheap: no string copies);
+    -- anything else goes through the case-insensitive mapping below.
+    CASE s
+        WHEN 'PENDING' THEN 'PENDING'
+        WHEN 'RUNNING' THEN 'RUNNING'
+        WHEN 'COMPLETED' THEN 'COMPLETED'
+        WHEN 'FAILED' THEN 'FAILED'
+        WHEN 'CANCELED' THEN 'CANCELED'
+        WHEN 'Queued' THEN 'PENDING'
+        WHEN 'Started' THEN 'RUNNING'
+        WHEN 'Completed' THEN 'COMPLETED'
+        WHEN 'Failed' THEN 'FAILED'
+        WHEN 'Canceled' THEN 'CANCELED'
+        ELSE canonical_status_any_case(upper(trim(s)))
     END;
 CREATE OR REPLACE TEMP MACRO is_terminal_status(s) AS
     coalesce(s IN ('COMPLETED', 'FAILED', 'CANCELED'), false);
