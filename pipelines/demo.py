@@ -20,13 +20,7 @@ from pathlib import Path
 
 from pipelines.resources import DEFAULT_INBOX, DEFAULT_WAREHOUSE
 from pipelines.runner import run_job
-from pipelines.simulator import (
-    DEMO_API_KEY,
-    DataConfig,
-    FaultConfig,
-    RateLimitConfig,
-    Simulator,
-)
+from pipelines.simulator import DEMO_API_KEY, DataConfig, FaultConfig, RateLimitConfig, Simulator
 from pipelines.summary import print_summary
 
 DEMO_RATE_LIMIT = RateLimitConfig(limit=1000, window_seconds=10)
@@ -53,12 +47,18 @@ def _sample_file(sim: Simulator, inbox: Path) -> None:
     (inbox / "demo-sample-ids.txt").write_text("\n".join(lines) + "\n")
 
 
+def demo_simulator(warehouse: Path, jobs: int = 4000) -> Simulator:
+    """The demo's simulator (not started): its epoch is kept beside the warehouse, so
+    every demo and `make ui` session talks to the same jobs, a little later each time."""
+    data = DataConfig(jobs=jobs, epoch=_epoch(warehouse.parent / ".simulator-epoch"))
+    return Simulator(data, faults=FaultConfig.light(seed=1), rate_limit=DEMO_RATE_LIMIT)
+
+
 def run_demo(jobs: int = 4000) -> int:
     warehouse = Path(os.environ.setdefault("BEDROCK_WAREHOUSE", DEFAULT_WAREHOUSE))
     inbox = Path(os.environ.setdefault("BEDROCK_INBOX", DEFAULT_INBOX))
     first_run = not warehouse.exists()
-    data = DataConfig(jobs=jobs, epoch=_epoch(warehouse.parent / ".simulator-epoch"))
-    with Simulator(data, faults=FaultConfig.light(seed=1), rate_limit=DEMO_RATE_LIMIT) as sim:
+    with demo_simulator(warehouse, jobs) as sim:
         # The demo key opens only this simulator; it is not a secret.
         os.environ["BEDROCK_API_URL"] = sim.base_url
         os.environ["BEDROCK_API_KEY"] = DEMO_API_KEY

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from pipelines.instance import PROJECT_ROOT, ensure_dagster_home
@@ -21,11 +20,12 @@ def run_ui(port: int = 3000) -> int:
     env = dict(os.environ)
     simulator = None
     if not env.get("BEDROCK_API_KEY"):
-        from pipelines.simulator import DEMO_API_KEY, DataConfig, FaultConfig, Simulator
+        from pipelines.demo import demo_simulator
+        from pipelines.resources import DEFAULT_WAREHOUSE
+        from pipelines.simulator import DEMO_API_KEY
 
-        epoch = float(int(time.time()))
-        simulator = Simulator(DataConfig(jobs=4000, epoch=epoch),
-                              faults=FaultConfig.light(seed=1)).start()
+        warehouse = Path(env.get("BEDROCK_WAREHOUSE") or DEFAULT_WAREHOUSE)
+        simulator = demo_simulator(warehouse).start()
         env["BEDROCK_API_URL"] = simulator.base_url
         env["BEDROCK_API_KEY"] = DEMO_API_KEY
         print(f"BEDROCK_API_KEY is not set: serving the bundled simulator at "
