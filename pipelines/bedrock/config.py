@@ -33,8 +33,8 @@ class ClientConfig:
     backoff_cap: float = 30.0
     retry_after_cap: float = 120.0  # never sleep longer than this on one 429
     max_requests_per_minute: float | None = None  # optional ceiling below the API's limit
-    # Leave this share of each rate-limit window unused at its end, so a request sent
-    # late in one window never lands in the next one (clock skew, latency).
+    # Leave this share of each rate-limit window (and at least 0.25 s) unused at its end,
+    # so a request sent late in one window never lands in the next (clock skew, latency).
     window_guard: float = 0.03
     user_agent: str = USER_AGENT
 

@@ -36,6 +36,9 @@ _MAX_WAIT = 0.25  # re-check cancellation at least this often
 # A probe that hasn't answered after this long (a slow or hung response) no longer
 # holds everyone back: another request may probe the window.
 _PROBE_PATIENCE = 2.0
+# The guard before a window's end is a share of the window, but never less than this:
+# a short first (partial) window must not send its last requests across the boundary.
+_MIN_GUARD = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +123,7 @@ class Pacer:
                         self._window_end, self._left = None, 0  # a new window: probe it
                         continue
                     span = self._window_seconds or (self._window_end - self._window_learned_at)
-                    usable_end = self._window_end - self._guard * span
+                    usable_end = self._window_end - max(self._guard * span, _MIN_GUARD)
                     if self._left <= 0 or now >= usable_end:
                         self._wait(self._window_end - now)
                         continue
