@@ -9,7 +9,7 @@ the defaults of `shared/design.md` ("Configuration").
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,6 +26,7 @@ from pipelines.bedrock import (
     ClientConfig,
     FatalError,
 )
+from warehouse.locking import WRITER_WAIT_SECONDS, retry_while_locked
 
 DEFAULT_WAREHOUSE = "warehouse/bedrock.duckdb"
 DEFAULT_INBOX = "warehouse/inbox"
@@ -68,6 +69,9 @@ class BedrockApiResource(dg.ConfigurableResource):
     api_version: str = DEFAULT_API_VERSION
     workers: int = 8
     max_requests_per_minute: float | None = None
+    read_timeout: float = 30.0
+    max_attempts: int = 6
+    """Attempts per ID on transient faults (5xx, drops, timeouts, bad JSON)."""
 
     def client(self) -> BedrockClient:
         """A client for one run. Fails at once, before any request, without a key."""
@@ -83,6 +87,8 @@ class BedrockApiResource(dg.ConfigurableResource):
             api_version=self.api_version,
             workers=self.workers,
             max_requests_per_minute=self.max_requests_per_minute,
+            read_timeout=self.read_timeout,
+            max_attempts=self.max_attempts,
         ))
 
 
@@ -93,9 +99,11 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection, waiting while a reader has the file open."""
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        with warehouse.connect(self.path) as con:
-            yield con
+        with ExitStack() as stack:
+            yield retry_while_locked(
+                lambda: stack.enter_context(warehouse.connect(self.path)), WRITER_WAIT_SECONDS)
 
 
 class InboxResource(dg.ConfigurableResource):

@@ -7,12 +7,12 @@ else, and can change nothing.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import duckdb
 
 from warehouse.db import sql
+from warehouse.locking import READER_WAIT_SECONDS, WarehouseBusyError, retry_while_locked
 
 FORMATS = ("table", "csv", "json")
 
@@ -21,22 +21,22 @@ class QueryError(Exception):
     """The query could not run: a clear message, no traceback."""
 
 
-def open_read_only(path: str | Path, wait_seconds: float = 5.0) -> duckdb.DuckDBPyConnection:
-    """A read-only connection; waits briefly while a writer holds the file."""
+def open_read_only(path: str | Path,
+                   wait_seconds: float = READER_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
+    """A read-only connection; waits while a writer holds the file."""
     if not Path(path).exists():
         raise QueryError(f"no warehouse at {path}: run `make demo` or `bedrock-jobs ingest` first")
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        try:
-            con = duckdb.connect(str(path), read_only=True,
-                                 config={"enable_external_access": False})
-            con.execute("SET TimeZone = 'UTC'")
-            con.execute(sql("schema", "macros"))  # TEMP macros: allowed read-only
-            return con
-        except duckdb.IOException as error:
-            if time.monotonic() >= deadline:
-                raise QueryError(f"the warehouse is busy: {error}") from None
-            time.sleep(0.1)
+    try:
+        con = retry_while_locked(
+            lambda: duckdb.connect(str(path), read_only=True,
+                                   config={"enable_external_access": False}),
+            wait_seconds,
+        )
+    except WarehouseBusyError as error:
+        raise QueryError(str(error)) from None
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(sql("schema", "macros"))  # TEMP macros: allowed read-only
+    return con
 
 
 def run_query(path: str | Path, query: str, output: str = "table") -> str:
