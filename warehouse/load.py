@@ -37,7 +37,7 @@ import duckdb
 import pyarrow as pa
 
 from warehouse.db import first_row
-from warehouse.models import replace_core, stage_payloads
+from warehouse.models import bulk_settings, replace_core, stage_payloads
 
 FETCH_OUTCOMES = frozenset({"loaded", "not_found", "forbidden", "invalid_id", "failed"})
 LEDGER_OUTCOMES = FETCH_OUTCOMES | {"pending", "quarantined"}
@@ -195,13 +195,15 @@ def load_batch(con: duckdb.DuckDBPyConnection, items: Sequence[FetchedItem]) -> 
     if not items:
         return BatchSummary(0, 0, 0, 0, 0)
     con.register("_batch_arrow", _batch_table(items))
-    con.begin()
     try:
-        summary = _load(con, len(items))
-        con.commit()
-    except Exception:
-        con.rollback()
-        raise
+        with bulk_settings(con):
+            con.begin()
+            try:
+                summary = _load(con, len(items))
+                con.commit()
+            except Exception:
+                con.rollback()
+                raise
     finally:
         con.unregister("_batch_arrow")
     return summary

@@ -34,6 +34,8 @@ Decisions where design.md is silent:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import duckdb
@@ -50,6 +52,19 @@ MARTS = (
     "job_trees",
 )
 DEFAULT_STUCK_FLOOR_SECONDS = 3600.0
+
+
+@contextmanager
+def bulk_settings(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Let DuckDB write in parallel without keeping row order (every reader of these
+    tables orders explicitly), restoring the session's setting afterwards."""
+    row = first_row(con.execute("SELECT current_setting('preserve_insertion_order')"))
+    before = bool(row[0]) if row else True
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        con.execute(f"SET preserve_insertion_order = {'true' if before else 'false'}")
 
 
 def stage_payloads(con: duckdb.DuckDBPyConnection) -> None:
@@ -83,6 +98,11 @@ def rebuild_from_raw(con: duckdb.DuckDBPyConnection) -> int:
 
     Also refreshes `ops.job_ledger.is_terminal` of loaded jobs from the rebuilt core.
     """
+    with bulk_settings(con):
+        return _rebuild_from_raw(con)
+
+
+def _rebuild_from_raw(con: duckdb.DuckDBPyConnection) -> int:
     con.begin()
     try:
         # Each job's current payload, read straight from raw (a view: the JSON text is
@@ -136,6 +156,13 @@ def refresh_marts(
     now = now or datetime.now(UTC)
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    with bulk_settings(con):
+        return _refresh_marts(con, now, stuck_floor_seconds)
+
+
+def _refresh_marts(
+    con: duckdb.DuckDBPyConnection, now: datetime, stuck_floor_seconds: float
+) -> dict[str, int]:
     rows: dict[str, int] = {}
     con.begin()
     try:

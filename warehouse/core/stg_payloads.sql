@@ -66,7 +66,7 @@ unwrapped AS (
 
 cleaned AS (
     SELECT
-        * EXCLUDE (raw_events),
+        *,
         TRY_CAST(created_at_raw AS TIMESTAMPTZ) AS created_at,
         TRY_CAST(updated_at_raw AS TIMESTAMPTZ) AS updated_at,
         TRY_CAST(completed_at_raw AS TIMESTAMPTZ) AS completed_at,
@@ -81,8 +81,7 @@ cleaned AS (
             'event_at': TRY_CAST(e.timestamp AS TIMESTAMPTZ),
             'array_index': i,
             'status': canonical_status(e.status),
-            'status_raw': e.status,
-            'timestamp_raw': e.timestamp
+            'status_raw': e.status
         }) AS parsed_events
     FROM unwrapped
 ),
@@ -105,45 +104,53 @@ judged AS (
             WHEN completed_at_raw IS NOT NULL AND completed_at IS NULL
                 THEN 'unparseable completed_at: ' || completed_at_raw
         END AS job_quarantine_reason,
-        list_filter(parsed_events, lambda e: e.status_raw IS NULL OR e.event_at IS NULL)[1]
-            AS bad_event
+        raw_events[list_position(list_transform(parsed_events, lambda e:
+            e.status_raw IS NULL OR e.event_at IS NULL), true)] AS bad_event,
+        list_position(list_transform(parsed_events, lambda e:
+            e.status_raw IS NULL OR e.event_at IS NULL), true) AS bad_index
     FROM cleaned
 ),
 
 verdicts AS (
     SELECT
-        * EXCLUDE (job_quarantine_reason, bad_event),
+        * EXCLUDE (job_quarantine_reason, bad_event, bad_index, raw_events),
         coalesce(job_quarantine_reason, CASE
-            WHEN bad_event IS NULL THEN NULL
-            WHEN bad_event.status_raw IS NULL AND bad_event.timestamp_raw IS NULL
-                THEN 'event ' || bad_event.array_index || ' has no status and no timestamp'
-            WHEN bad_event.status_raw IS NULL
-                THEN 'event ' || bad_event.array_index || ' has no status'
-            WHEN bad_event.timestamp_raw IS NULL
-                THEN 'event ' || bad_event.array_index || ' has no timestamp'
-            ELSE 'unparseable event timestamp: ' || bad_event.timestamp_raw
+            WHEN bad_index IS NULL OR bad_index = 0 THEN NULL
+            WHEN bad_event.status IS NULL AND bad_event.timestamp IS NULL
+                THEN 'event ' || bad_index || ' has no status and no timestamp'
+            WHEN bad_event.status IS NULL
+                THEN 'event ' || bad_index || ' has no status'
+            WHEN bad_event.timestamp IS NULL
+                THEN 'event ' || bad_index || ' has no timestamp'
+            ELSE 'unparseable event timestamp: ' || bad_event.timestamp
         END) AS quarantine_reason
     FROM judged
 ),
 
-keyed AS (
+stamped AS (
     SELECT
         *,
-        CASE WHEN quarantine_reason IS NULL THEN list_transform(
-            parsed_events, lambda e: {'status': e.status, 'event_at': e.event_at}) END AS keys
+        CASE WHEN quarantine_reason IS NULL
+            THEN list_transform(parsed_events, lambda e: e.event_at) END AS stamps
     FROM verdicts
 ),
 
 ordered AS (
     SELECT
-        * EXCLUDE (parsed_events, keys),
-        -- An event is kept when it is the first with its (status, instant).
-        CASE WHEN quarantine_reason IS NULL THEN list_sort(list_transform(
-            list_filter(parsed_events, lambda e, i:
-                list_position(keys, {'status': e.status, 'event_at': e.event_at}) = i),
-            lambda e: {'event_at': e.event_at, 'array_index': e.array_index,
-                       'status': e.status, 'status_raw': e.status_raw})) END AS events
-    FROM keyed
+        * EXCLUDE (parsed_events, stamps),
+        CASE
+            WHEN quarantine_reason IS NOT NULL THEN NULL
+            -- Strictly increasing times (the usual case): already in order, and no two
+            -- events share an instant, so there is no duplicate to drop.
+            WHEN stamps = list_sort(stamps) AND len(list_distinct(stamps)) = len(stamps)
+                THEN parsed_events
+            -- Else sort by (time, array position), keeping the first event of each
+            -- (status, instant).
+            ELSE list_sort(list_filter(parsed_events, lambda e, i: list_position(
+                list_transform(parsed_events, lambda x: {'status': x.status, 't': x.event_at}),
+                {'status': e.status, 't': e.event_at}) = i))
+        END AS events
+    FROM stamped
 ),
 
 final AS (
