@@ -242,7 +242,9 @@ def _load(con: duckdb.DuckDBPyConnection, n_items: int) -> BatchSummary:
         )
         SELECT
             job_id,
-            (SELECT coalesce(max(payload_seq), 0) FROM raw.job_payloads)
+            -- The newest payload overall is the newest of its job, so the one row
+            -- per job of raw.latest_payloads holds the highest payload_seq.
+            (SELECT coalesce(max(payload_seq), 0) FROM raw.latest_payloads)
                 + row_number() OVER (ORDER BY ordinal) AS payload_seq,
             fetched_at,
             TRY_CAST(payload_text AS JSON) AS payload,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import duckdb
@@ -101,3 +102,36 @@ def test_naive_timestamps_are_refused(con: duckdb.DuckDBPyConnection) -> None:
         load_batch(con, [FetchedItem("job_1", "failed", datetime(2026, 1, 1))])
     with pytest.raises(ValueError, match="outcome"):
         load_batch(con, [FetchedItem("job_1", "maybe", FETCHED_AT)])
+
+
+class _Recorder:
+    """A connection that records the SQL it runs (load_batch takes any such object)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.statements: list[str] = []
+
+    def execute(self, query: str, *args: object) -> duckdb.DuckDBPyConnection:
+        self.statements.append(" ".join(query.split()))
+        return self.con.execute(query, *args)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.con, name)
+
+
+def test_batch_never_reads_raw(con: duckdb.DuckDBPyConnection) -> None:
+    # Per-batch work must not grow with raw: raw.job_payloads is only appended to;
+    # the last stored sha256/verdict per job comes from raw.latest_payloads.
+    load_batch(con, [loaded("job_1", RUNNING, wrap=True), loaded("job_2", "not json")])
+    recorder = _Recorder(con)
+    summary = load_batch(recorder, [loaded("job_1", DONE, wrap=True),
+                                    loaded("job_2", "not json"),
+                                    loaded("job_3", {**RUNNING, "id": "job_3"})])
+    assert (summary.payloads_stored, summary.duplicates, summary.quarantined) == (2, 1, 1)
+    reads = [s for s in recorder.statements
+             if re.search(r"\b(FROM|JOIN)\s+raw\.job_payloads\b", s, re.IGNORECASE)]
+    assert reads == []
+    assert any(s.startswith("INSERT INTO raw.job_payloads") for s in recorder.statements)
+    assert con.execute("SELECT job_id, payload_seq, quarantine_reason IS NOT NULL"
+                       " FROM raw.latest_payloads ORDER BY job_id").fetchall() == [
+        ("job_1", 3, False), ("job_2", 2, True), ("job_3", 4, False)]
