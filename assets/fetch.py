@@ -5,7 +5,8 @@ import dagster as dg
 
 from assets.intake import WAREHOUSE_POOL
 from assets.metadata import table_metadata
-from pipelines.ingest import FetchProgress, fetch_and_load
+from pipelines.ingest import fetch_and_load
+from pipelines.progress import ProgressReporter
 from pipelines.resources import BedrockApiResource, WarehouseResource, fatal_api_errors
 from warehouse import ids_to_fetch
 
@@ -41,9 +42,8 @@ def job_payloads(
     bedrock: BedrockApiResource,
     warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
-    def report(progress: FetchProgress) -> None:
-        context.log.info(progress.line())
-
+    # A line in the run's log every 10 s; every second to a terminal bar, if one listens.
+    report = ProgressReporter(context.log.info, log_every=10.0)
     summaries = []
     with fatal_api_errors(), bedrock.client() as client:
         for round_number in range(MAX_PARENT_ROUNDS):
@@ -58,7 +58,7 @@ def job_payloads(
             context.log.info(f"round {round_number + 1}: fetching {len(ids)} jobs")
             summary = fetch_and_load(
                 client, warehouse.connect, ids, total=len(ids), batch_size=config.batch_size,
-                flush_seconds=config.flush_seconds, report=report,
+                flush_seconds=config.flush_seconds, report=report, report_every=1.0,
             )
             summaries.append(summary)
             if summary.parents_registered == 0 or config.in_flight_only:

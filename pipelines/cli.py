@@ -131,11 +131,24 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"error: BEDROCK_API_KEY is not set; it is needed to call {url}. "
               "Export your sk_... key as BEDROCK_API_KEY.", file=sys.stderr)
         return 2
+    from pipelines.progress import ProgressBar, watching
+
     inbox = Path(build_resources()["inbox"].path)
     name = stage_id_file(args.ids, inbox)
     print(f"registered {args.ids} as {inbox / name}; running ingest", flush=True)
-    outcome = run_job("ingest", {"ops": {"ops__job_ledger": {"config": {
-        "inbox_files": [name], "discover": args.discover}}}})
+    config = {"ops": {"ops__job_ledger": {"config": {
+        "inbox_files": [name], "discover": args.discover}}}}
+    if sys.stdout.isatty():
+        # A terminal gets a live bar and only warnings from the run's log; a pipe or a
+        # file gets the plain log lines (progress every 10 s) it can keep.
+        bar = ProgressBar(sys.stdout)
+        with watching(bar):
+            try:
+                outcome = run_job("ingest", config, log_level="WARNING")
+            finally:
+                bar.close()
+    else:
+        outcome = run_job("ingest", config)
     for failure in outcome.failures:
         print(f"error: {failure}", file=sys.stderr)
     if not outcome.success:
@@ -159,6 +172,47 @@ def cmd_sql(args: argparse.Namespace) -> int:
     except QueryError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    import webbrowser
+
+    from pipelines.report import build_report, report_path
+    from pipelines.resources import build_resources
+    from warehouse.query import QueryError, open_read_only
+
+    path = args.warehouse or build_resources()["warehouse"].path
+    out = Path(args.output) if args.output else report_path(path)
+    try:
+        con = open_read_only(path)
+    except QueryError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    try:
+        report = build_report(con, out, warehouse=str(path))
+    finally:
+        con.close()
+    print(f"report: {report.path.resolve()}")
+    if report.empty_charts:
+        print(f"  charts with no rows: {', '.join(report.empty_charts)}")
+    if args.open:
+        webbrowser.open(report.path.resolve().as_uri())
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from pipelines.docs import GENERATED, stale_docs, write_docs
+    from pipelines.instance import PROJECT_ROOT
+
+    if args.check:
+        stale = stale_docs(PROJECT_ROOT)
+        for name in stale:
+            print(f"{name} is out of date: run `bedrock-jobs docs`", file=sys.stderr)
+        return 1 if stale else 0
+    changed = write_docs(PROJECT_ROOT)
+    for name in GENERATED:
+        print(f"{name}: {'written' if name in changed else 'up to date'}")
     return 0
 
 
@@ -202,6 +256,20 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
     sql.add_argument("--warehouse", help="the DuckDB file (default: BEDROCK_WAREHOUSE)")
     sql.set_defaults(run=cmd_sql)
+
+    report = commands.add_parser(
+        "report", help="write the HTML report from the warehouse (read-only, no API calls)")
+    report.add_argument("--open", action="store_true", help="open it in the default browser")
+    report.add_argument("--warehouse", help="the DuckDB file (default: BEDROCK_WAREHOUSE)")
+    report.add_argument("--output", metavar="FILE",
+                        help="where to write it (default: report.html beside the warehouse)")
+    report.set_defaults(run=cmd_report)
+
+    docs = commands.add_parser(
+        "docs", help="regenerate docs/cookbook.md and docs/data-dictionary.md")
+    docs.add_argument("--check", action="store_true",
+                      help="write nothing; exit 1 if a generated page is out of date")
+    docs.set_defaults(run=cmd_docs)
 
     ui = commands.add_parser("ui", help="the Dagster web UI (starts the simulator without a key)")
     ui.add_argument("--port", type=int, default=3000)

@@ -9,6 +9,7 @@ from assets.core import core_tables
 from assets.fetch import job_payloads
 from assets.intake import job_ledger
 from assets.marts import mart_tables
+from assets.report import jobs_report
 from pipelines.jobs import ALL_JOBS
 from pipelines.resources import build_resources
 from pipelines.schedules import ALL_SCHEDULES
@@ -18,7 +19,7 @@ from pipelines.sensors import inbox_sensor
 def build_definitions() -> dg.Definitions:
     """Everything the code location serves, with resources read from the environment."""
     return dg.Definitions(
-        assets=[job_ledger, job_payloads, core_tables, mart_tables],
+        assets=[job_ledger, job_payloads, core_tables, mart_tables, jobs_report],
         asset_checks=ALL_CHECKS,
         jobs=ALL_JOBS,
         schedules=ALL_SCHEDULES,

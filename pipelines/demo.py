@@ -5,7 +5,7 @@ a light fault mix, a rate limit scaled so the demo takes a minute, not ten),
 drops a small ID file in the inbox (a few IDs of another organization, unknown
 and malformed IDs, so every outcome shows), runs the `ingest` job end to end
 into `warehouse/bedrock.duckdb` on the project's Dagster instance, prints a
-summary, and stops the simulator.
+summary and the path of the report, and stops the simulator.
 
 The simulator's epoch is kept beside the warehouse, so a second `make demo`
 talks to the same jobs a little later: it fetches only what is new or still in
@@ -18,6 +18,7 @@ import os
 import time
 from pathlib import Path
 
+from pipelines.report import report_path
 from pipelines.resources import DEFAULT_INBOX, DEFAULT_WAREHOUSE
 from pipelines.runner import run_job
 from pipelines.simulator import DEMO_API_KEY, DataConfig, FaultConfig, RateLimitConfig, Simulator
@@ -81,4 +82,6 @@ def run_demo(jobs: int = 4000) -> int:
     print_summary(warehouse)
     print(f"\nrun {outcome.run_id} took {outcome.seconds:.1f}s; see it with `make ui`.")
     print(EXAMPLE_QUERY)
+    print(f"report (open it offline in any browser, or `bedrock-jobs report --open`): "
+          f"{report_path(warehouse).resolve()}")
     return 0

@@ -1,0 +1,40 @@
+"""Report: the marts drawn as charts in one self-contained HTML file beside the warehouse."""
+
+import base64
+
+import dagster as dg
+
+from assets.intake import WAREHOUSE_POOL
+from assets.marts import MARTS
+from pipelines.report import CHARTS, KEY_CHART, build_report, report_path
+from pipelines.resources import WarehouseResource
+
+
+@dg.asset(
+    key=["report", "jobs_report"],
+    deps=[["marts", name] for name in MARTS],
+    group_name="report",
+    pool=WAREHOUSE_POOL,
+    kinds={"html"},
+    description=(
+        "`report.html` beside the warehouse file: charts of durations per job type and phase, "
+        "the daily failure rate with its 95% band, the status transition graph, stuck jobs and "
+        "parent/child fan-out, each naming its mart and showing its SQL. Works offline."
+    ),
+)
+def jobs_report(context: dg.AssetExecutionContext,
+                warehouse: WarehouseResource) -> dg.MaterializeResult:
+    out = report_path(warehouse.path)
+    with warehouse.connect() as con:
+        report = build_report(con, out, warehouse=warehouse.path)
+    context.log.info(f"report written to {report.path.resolve()}")
+    key = next(chart for chart in CHARTS if chart.id == KEY_CHART)
+    image = base64.b64encode(report.key_png).decode("ascii")
+    return dg.MaterializeResult(metadata={
+        "path": dg.MetadataValue.path(str(report.path.resolve())),
+        "key_chart": dg.MetadataValue.md(
+            f"**{key.title}** (from {', '.join(key.tables)})\n\n"
+            f"![{key.title}](data:image/png;base64,{image})"),
+        "charts": len(report.rows),
+        "charts_without_data": dg.MetadataValue.text(", ".join(report.empty_charts) or "none"),
+    })
