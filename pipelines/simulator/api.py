@@ -140,6 +140,10 @@ class JobsApi:
 
     # -- entry point -----------------------------------------------------------
 
+    def revoke_key(self, key: str) -> None:
+        """Stop accepting `key` at once, as Bedrock does for a revoked key."""
+        self.api_keys = self.api_keys - {key}
+
     def handle(self, method: str, target: str, headers: Mapping[str, str]) -> Response:
         request_id = "req_" + secrets.token_hex(13).upper()
         parts = urlsplit(target)
@@ -151,6 +155,7 @@ class JobsApi:
         drawn, delay = self.faults.draw()
         fault = Fault.NONE  # the drawn fault applies only once the request passed the gateway
         rate: Decision | None = None
+        key = ""  # the anonymous bucket until a key is known
         try:
             if route is None:
                 raise ApiError(404, "NOT_FOUND", "Not found", f"No route for {path}.", "not-found")
@@ -175,7 +180,11 @@ class JobsApi:
             response = _problem(error, request_id)
         response.delay = delay
         response.headers["X-Request-Id"] = request_id
-        response.headers.update((rate or self.limiter.peek("")).headers())
+        if self.limiter.config.enabled:  # a server without a limit sends no limit headers
+            decision = rate if rate is not None else self.limiter.peek(key)
+            response.headers.update(decision.headers())
+            if response.status == 429:  # a refusal never says there is budget left
+                response.headers["X-RateLimit-Remaining"] = "0"
         self.stats.record(route or "other", job_id, response.status, fault)
         return response
 

@@ -112,7 +112,7 @@ def test_revoked_key_stops_every_worker(make_simulator, make_client, home_ids) -
         for _ in stream:
             loaded += 1
             if loaded == 100:
-                sim.api.api_keys = frozenset()  # revoke: the simulator answers 401 from now on
+                sim.api.revoke_key(sim.api_keys[0])  # the simulator answers 401 from now on
     served = sim.stats_snapshot()
     assert 0 < served["responses"]["401"] <= workers
     assert served["total_requests"] < len(ids)

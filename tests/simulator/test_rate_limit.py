@@ -60,9 +60,27 @@ def test_limits_are_per_key_and_refusals_do_not_count(make_simulator, http):
 def test_rate_limit_can_be_switched_off(make_simulator, http):
     sim = make_simulator(rate_limit=RateLimitConfig(limit=2, enabled=False))
     job_id = _job_id(sim)
-    codes = {http.get(f"{sim.base_url}/jobs/{job_id}", headers=sim.auth_headers()).status_code
-             for _ in range(10)}
-    assert codes == {200}
+    responses = [http.get(f"{sim.base_url}/jobs/{job_id}", headers=sim.auth_headers())
+                 for _ in range(10)]
+    assert {r.status_code for r in responses} == {200}
+    # No limit, so no limit headers to slow a client down.
+    assert not any("X-RateLimit-Limit" in r.headers for r in responses)
+
+
+def test_a_refused_request_reports_no_budget_left(make_simulator, http):
+    sim = make_simulator(rate_limit=RateLimitConfig(limit=1, window_seconds=3))
+    job_id = _job_id(sim)
+    _wait_for_fresh_window(3)
+    http.get(f"{sim.base_url}/jobs/{job_id}", headers=sim.auth_headers())
+    refused = http.get(f"{sim.base_url}/jobs/{job_id}", headers=sim.auth_headers())
+    assert refused.status_code == 429 and refused.headers["X-RateLimit-Remaining"] == "0"
+
+
+def test_a_revoked_key_is_refused_at_once(sim, http):
+    url = f"{sim.base_url}/jobs/{_job_id(sim)}"
+    assert http.get(url, headers=sim.auth_headers()).status_code == 200
+    sim.api.revoke_key(sim.api_keys[0])
+    assert http.get(url, headers=sim.auth_headers()).status_code == 401
 
 
 def test_reset_header_is_the_end_of_the_window(make_simulator, http):
