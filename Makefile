@@ -22,6 +22,13 @@ demo: setup
 	$(BIN)/bedrock-jobs demo
 
 test: setup
+	@# The report's browser test needs Chromium: install it where we can (root with apt-get,
+	@# as in CI); elsewhere the test skips and says why.
+	@command -v chromium >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 \
+	  || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	       && { apt-get update -qq && apt-get install -y -qq chromium >/dev/null 2>&1 \
+	            || echo "could not install chromium: the browser test will be skipped"; }; } \
+	  || true
 	$(BIN)/python -m pytest
 
 ui: setup

@@ -100,7 +100,7 @@ def to_svg(figure: Figure, salt: str) -> str:
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     text = buffer.getvalue()
     start = text.find("<svg")
-    svg = text[start:]
+    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", text[start:], count=1, flags=re.S)
     # Glyph ids are shared by design (same glyph, same path); clip paths get the salt.
     return re.sub(r'\s+width="[\d.]+pt"\s+height="[\d.]+pt"', ' width="100%"', svg, count=1)
 
