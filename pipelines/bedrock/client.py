@@ -372,7 +372,7 @@ class BedrockClient:
         if status == 200:
             try:
                 body = json.loads(response.content)
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):  # nesting too deep too
                 raise MalformedResponseError(f"GET {path}: 200 with a body that is not JSON",
                                              http_status=status, request_id=request_id) from None
             if not isinstance(body, dict):

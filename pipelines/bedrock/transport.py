@@ -82,7 +82,7 @@ def error_for(path: str, response: requests.Response, request_id: str | None,
     code, detail = None, None
     try:
         problem = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         problem = None
     if isinstance(problem, dict):
         code = problem.get("code") if isinstance(problem.get("code"), str) else None

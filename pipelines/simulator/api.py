@@ -137,6 +137,8 @@ class JobsApi:
         self.stats = stats
         # Per instance, so a stopped simulator's cache goes with it.
         self._job_body = lru_cache(maxsize=65_536)(self._render_body)
+        # Hand-made bodies for chosen IDs: the hostile answers no generator produces.
+        self.raw_bodies: dict[str, Response] = {}
 
     # -- entry point -----------------------------------------------------------
 
@@ -171,7 +173,10 @@ class JobsApi:
                                headers={"Retry-After": str(rate.retry_after)})
             fault = drawn
             self._raise_for_fault(fault)
-            if job_id is not None:
+            if job_id is not None and job_id in self.raw_bodies:
+                canned = self.raw_bodies[job_id]
+                response = Response(canned.status, canned.body, canned.content_type)
+            elif job_id is not None:
                 response = Response(200, self._get_job(job_id))
             else:
                 response = Response(200, _dumps(self._list_jobs(parse_qs(parts.query))))

@@ -176,6 +176,12 @@ class Simulator:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def serve_raw(self, job_id: str, body: bytes, status: int = 200,
+                  content_type: str = "application/json") -> None:
+        """Answer `GET /jobs/{job_id}` with exactly `body` from now on (a test fixture for
+        hostile payloads: malformed JSON, wrong shapes, huge or deeply nested bodies)."""
+        self.api.raw_bodies[job_id] = Response(status, body, content_type)
+
     def stats_snapshot(self) -> dict[str, Any]:
         """What the simulator served so far (the same as `GET /_sim/stats`)."""
         return self.stats.snapshot()

@@ -1,0 +1,59 @@
+"""A second process that reads the warehouse every 100 ms until told to stop.
+
+Run by test_concurrent_readers.py: `python reader_probe.py WAREHOUSE STOP_FILE`.
+Prints one JSON line: queries made, failures, inconsistencies seen, lock waits.
+"""
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from warehouse.query import QueryError, open_read_only
+
+# A batch half-written would show as a job whose transitions are not events - 1,
+# or a ledger row `loaded` whose job is missing from core.
+CONSISTENCY = """
+WITH events AS (SELECT job_id, count(*) AS n FROM core.job_events GROUP BY job_id),
+transitions AS (SELECT job_id, count(*) AS n FROM core.job_status_transitions GROUP BY job_id)
+SELECT
+    (SELECT count(*) FROM events LEFT JOIN transitions USING (job_id)
+     WHERE coalesce(transitions.n, 0) <> events.n - 1) AS torn_jobs,
+    (SELECT count(*) FROM ops.job_ledger AS l
+     WHERE l.outcome = 'loaded' AND NOT EXISTS (
+         SELECT 1 FROM core.jobs AS j WHERE j.job_id = l.job_id)) AS missing_jobs,
+    (SELECT count(*) FROM marts.job_durations) AS mart_rows,
+    (SELECT count(*) FROM core.jobs) AS jobs
+"""
+
+
+def main(warehouse: str, stop_file: str) -> None:
+    waits, failures, torn, missing, queries, last_jobs = [], [], 0, 0, 0, 0
+    while not Path(stop_file).exists():
+        started = time.monotonic()
+        try:
+            con = open_read_only(warehouse)
+            waits.append(time.monotonic() - started)
+            try:
+                row = con.execute(CONSISTENCY).fetchall()[0]
+            finally:
+                con.close()
+            queries += 1
+            torn += row[0]
+            missing += row[1]
+            last_jobs = row[3]
+        except (QueryError, Exception) as error:  # every failure is counted, none hidden
+            failures.append(f"{type(error).__name__}: {error}")
+        time.sleep(max(0.0, 0.1 - (time.monotonic() - started)))
+    waits.sort()
+    print(json.dumps({
+        "queries": queries, "failures": failures[:5], "failed": len(failures),
+        "torn_jobs": torn, "missing_jobs": missing, "last_jobs": last_jobs,
+        "wait_p50_ms": round(1000 * waits[len(waits) // 2], 1) if waits else None,
+        "wait_p95_ms": round(1000 * waits[int(len(waits) * 0.95)], 1) if waits else None,
+        "wait_max_ms": round(1000 * waits[-1], 1) if waits else None,
+    }))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
