@@ -102,29 +102,54 @@ def rebuild_from_raw(con: duckdb.DuckDBPyConnection) -> int:
         return _rebuild_from_raw(con)
 
 
+REBUILD_CHUNK = 250_000  # payload_seq values per staging pass: bounds the temp tables' memory
+
+
 def _rebuild_from_raw(con: duckdb.DuckDBPyConnection) -> int:
     con.begin()
     try:
-        # Each job's current payload, read straight from raw (a view: the JSON text is
-        # never copied into a temp table; it is parsed once, by stg_payloads).
+        # Each job's current payload; then staged and inserted in chunks of payload_seq,
+        # so the staging temp table stays small (no spilling under a memory_limit) and
+        # each chunk reads only its own row groups of raw (zone maps on payload_seq).
         con.execute(
             """
-            CREATE OR REPLACE TEMP VIEW _payload_scope AS
-            SELECT job_id, payload_seq, fetched_at, payload
-            FROM raw.job_payloads
-            WHERE payload_seq IN (
-                SELECT max(payload_seq) FROM raw.job_payloads
-                WHERE quarantine_reason IS NULL AND payload IS NOT NULL
-                GROUP BY job_id
+            CREATE OR REPLACE TEMP TABLE _current_seqs AS
+            SELECT max(payload_seq) AS payload_seq FROM raw.job_payloads
+            WHERE quarantine_reason IS NULL AND payload IS NOT NULL
+            GROUP BY job_id
+            """
+        )
+        bounds = first_row(
+            con.execute("SELECT min(payload_seq), max(payload_seq) FROM _current_seqs"))
+        for table in CORE_TABLES:
+            con.execute(f"DELETE FROM core.{table}")
+        n = 0
+        low, high = (1, 0)
+        if bounds and bounds[0] is not None:
+            low, high = int(bounds[0]), int(bounds[1])
+        for chunk_low in range(low, high + 1, REBUILD_CHUNK):
+            chunk_high = chunk_low + REBUILD_CHUNK - 1
+            # A view: the JSON text is never copied into a temp table; stg_payloads
+            # parses it once. The bounds are integers from the query above.
+            con.execute(
+                f"""
+                CREATE OR REPLACE TEMP VIEW _payload_scope AS
+                SELECT job_id, payload_seq, fetched_at, payload
+                FROM raw.job_payloads
+                WHERE payload_seq BETWEEN {chunk_low:d} AND {chunk_high:d}
+                  AND payload_seq IN (SELECT payload_seq FROM _current_seqs
+                                      WHERE payload_seq BETWEEN {chunk_low:d} AND {chunk_high:d})
+                """
             )
-            """
-        )
-        stage_payloads(con)
-        con.execute(
-            "CREATE OR REPLACE TEMP VIEW _core_source AS "
-            "SELECT * FROM _stg_payloads WHERE quarantine_reason IS NULL"
-        )
-        n = replace_core(con, everything=True)
+            stage_payloads(con)
+            con.execute(
+                "CREATE OR REPLACE TEMP VIEW _core_source AS "
+                "SELECT * FROM _stg_payloads WHERE quarantine_reason IS NULL"
+            )
+            for table in CORE_TABLES:
+                con.execute(f"INSERT INTO core.{table} BY NAME {sql('core', table)}")
+            row = first_row(con.execute("SELECT count(*) FROM _core_source"))
+            n += int(row[0]) if row else 0
         con.execute(
             """
             UPDATE ops.job_ledger AS ledger SET is_terminal = jobs.is_terminal
@@ -136,6 +161,7 @@ def _rebuild_from_raw(con: duckdb.DuckDBPyConnection) -> int:
         for view in ("_core_source", "_payload_scope"):
             con.execute(f"DROP VIEW IF EXISTS {view}")
         con.execute("DROP TABLE IF EXISTS _stg_payloads")
+        con.execute("DROP TABLE IF EXISTS _current_seqs")
         con.commit()
     except Exception:
         con.rollback()
