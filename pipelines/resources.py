@@ -65,7 +65,8 @@ class BedrockApiResource(dg.ConfigurableResource):
     """The Bedrock API: where it is, the key (from `BEDROCK_API_KEY` only), and fetch policy."""
 
     base_url: str = DEFAULT_BASE_URL
-    api_key: str = Field(default="", description="Set through BEDROCK_API_KEY, never inline.")
+    api_key: str = Field(default="", repr=False,
+                         description="Set through BEDROCK_API_KEY, never inline.")
     api_version: str = DEFAULT_API_VERSION
     workers: int = 8
     max_requests_per_minute: float | None = None
