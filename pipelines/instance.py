@@ -20,6 +20,12 @@ DAGSTER_YAML = """\
 concurrency:
   pools:
     default_limit: 1
+# The daemon (`make ui`) fails runs whose worker died and frees the pool slots
+# they held; runs started in-process by the CLI are checked by the next CLI run.
+run_monitoring:
+  enabled: true
+  poll_interval_seconds: 30
+  free_slots_after_run_end_seconds: 30
 telemetry:
   enabled: false
 """

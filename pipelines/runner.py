@@ -8,7 +8,9 @@ in the UI's history).
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
 import sys
 import time
 from dataclasses import dataclass
@@ -18,6 +20,9 @@ from typing import Any
 import dagster as dg
 
 from pipelines.instance import ensure_dagster_home
+
+HOST_TAG = "bedrock/host"
+PID_TAG = "bedrock/pid"
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,36 @@ def stage_id_file(source: str, inbox: Path) -> str:
     return name
 
 
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reap_dead_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Fail the in-process runs of this machine whose process is gone, freeing their slots.
+
+    A run killed outright (SIGKILL, power loss) never releases its claim on the
+    `bedrock_warehouse` pool, and the next run would wait for it for ever. No
+    daemon watches in-process runs, so the next run started here checks.
+    """
+    reaped = []
+    hostname = socket.gethostname()
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
+        if run.tags.get(HOST_TAG) != hostname or PID_TAG not in run.tags:
+            continue
+        if _process_alive(int(run.tags[PID_TAG])):
+            continue
+        instance.report_run_failed(run, "its process died without finishing (e.g. killed)")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        reaped.append(run.run_id)
+    return reaped
+
+
 def run_job(name: str, run_config: dict[str, Any] | None = None,
             log_level: str = "INFO") -> RunOutcome:
     """Execute job `name` of the code location in this process."""
@@ -56,8 +91,11 @@ def run_job(name: str, run_config: dict[str, Any] | None = None,
     config.setdefault("loggers", {"console": {"config": {"log_level": log_level}}})
     started = time.monotonic()
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(run_config=config, instance=instance,
-                                        raise_on_error=False)
+        for run_id in reap_dead_runs(instance):
+            print(f"marked run {run_id} failed: its process had died", file=sys.stderr)
+        result = job.execute_in_process(
+            run_config=config, instance=instance, raise_on_error=False,
+            tags={HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())})
     failures = [
         event.event_specific_data.error.message.strip()  # type: ignore[union-attr]
         for event in result.all_events

@@ -1,10 +1,12 @@
 -- Payloads whose events array was out of time order or held exact duplicates
 -- (both are repaired in core.job_events; this says how often the API sent them).
+-- Reads each job's current response body from raw, whichever shape it came in.
 WITH source AS (
     SELECT
-        job_id,
-        coalesce(payload -> '$.data.events', payload -> '$.events') AS events
-    FROM core.jobs
+        jobs.job_id,
+        coalesce(raw.payload -> '$.data.events', raw.payload -> '$.events') AS events
+    FROM core.jobs AS jobs
+    INNER JOIN raw.job_payloads AS raw USING (job_id, payload_seq)
 ),
 arrays AS (
     SELECT
