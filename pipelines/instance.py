@@ -36,7 +36,9 @@ def ensure_dagster_home() -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_HOME).resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
+    # Ours (it starts with our header) is kept current; a user's own file is left alone.
+    if not config.exists() or (config.read_text().startswith(DAGSTER_YAML.splitlines()[0])
+                               and config.read_text() != DAGSTER_YAML):
         config.write_text(DAGSTER_YAML)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
