@@ -5,7 +5,7 @@ import dagster as dg
 
 from assets.intake import WAREHOUSE_POOL
 from assets.metadata import table_metadata
-from pipelines.ingest import fetch_and_load
+from pipelines.ingest import combined_metadata, fetch_and_load
 from pipelines.progress import ProgressReporter
 from pipelines.resources import BedrockApiResource, WarehouseResource, fatal_api_errors
 from warehouse import ids_to_fetch
@@ -64,29 +64,8 @@ def job_payloads(
             if summary.parents_registered == 0 or config.in_flight_only:
                 break
 
-    metadata = _combined(summaries)
+    metadata = combined_metadata(summaries)
     with warehouse.connect() as con:
         metadata = table_metadata(con, "raw", "job_payloads", **metadata)
     return dg.MaterializeResult(metadata=metadata)
 
-
-def _combined(summaries: list) -> dict[str, object]:
-    """One round's figures, or the sums over the rounds of parent fetching."""
-    if not summaries:
-        return {"requested": 0}
-    metadata = summaries[-1].as_metadata() if len(summaries) == 1 else {}
-    metadata["parent_rounds"] = len(summaries)
-    for key in ("requested", "loaded", "not_found", "forbidden", "invalid_id", "failed",
-                "quarantined", "payloads_stored", "batches", "parents_registered"):
-        metadata[key] = sum(int(s.as_metadata()[key]) for s in summaries)
-    if len(summaries) > 1:
-        stats = [s.stats for s in summaries if s.stats is not None]
-        metadata["requests"] = sum(st.requests for st in stats)
-        metadata["rate_limited_429"] = sum(st.rate_limited for st in stats)
-        metadata["retries"] = sum(st.retries for st in stats)
-        first = summaries[0].as_metadata()
-        for key in ("allowance_per_minute", "sustained_rate_per_minute",
-                    "achieved_rate_per_minute", "allowance_used", "latency_p50_ms",
-                    "latency_p95_ms"):
-            metadata[key] = first.get(key)  # the main round: the one that paced
-    return metadata

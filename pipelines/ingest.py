@@ -168,6 +168,24 @@ class FetchSummary:
         return figures
 
 
+COUNTED = ("requested", "loaded", "not_found", "forbidden", "invalid_id", "failed",
+           "quarantined", "payloads_stored", "batches", "parents_registered")
+
+
+def combined_metadata(summaries: list[FetchSummary]) -> dict[str, object]:
+    """The figures of one fetch asset run: counts summed over its rounds (the main one,
+    then rounds for newly found parents); rates and latencies of the main round, the
+    one that spent the allowance."""
+    if not summaries:
+        return {"requested": 0}
+    metadata = summaries[0].as_metadata()
+    per_round = [s.as_metadata() for s in summaries]
+    for key in (*COUNTED, "requests", "retries", "rate_limited_429"):
+        metadata[key] = sum(int(m.get(key) or 0) for m in per_round)
+    metadata["parent_rounds"] = len(summaries)
+    return metadata
+
+
 def fetch_and_load(
     client: BedrockClient,
     connect: Connect,
