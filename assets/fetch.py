@@ -5,10 +5,10 @@ import dagster as dg
 
 from assets.intake import WAREHOUSE_POOL
 from assets.metadata import table_metadata
-from pipelines.ingest import combined_metadata, fetch_and_load
+from pipelines.ingest import combined_metadata, fetch_and_load, pending_ids
 from pipelines.progress import ProgressReporter
 from pipelines.resources import BedrockApiResource, WarehouseResource, fatal_api_errors
-from warehouse import ids_to_fetch
+from warehouse import count_to_fetch
 
 # Parents of fetched jobs are registered as they are found and fetched in the
 # next round; trees in the docs are at most four levels deep.
@@ -18,11 +18,18 @@ MAX_PARENT_ROUNDS = 6
 class FetchConfig(dg.Config):
     in_flight_only: bool = False
     """Fetch only jobs already loaded in a non-terminal state (no new or failed IDs)."""
-    batch_size: int = 500
-    """Results written per transaction (also written at least every `flush_seconds`)."""
+    batch_size: int = 5_000
+    """Results written per transaction (also written at least every `flush_seconds`).
+    Large, because each write has a fixed cost that grows with the warehouse (its
+    lookups of the batch's jobs); against the real API's rate limit the flush timer
+    writes long before a batch fills."""
     flush_seconds: float = 5.0
     max_attempts: int | None = None
     """Skip IDs that have already been tried this many times (None: no limit)."""
+    bucket: int = 0
+    buckets: int = 1
+    """Fetch only the IDs with `md5_number(job_id) % buckets == bucket` (the `backfill`
+    job's partitions); 1 bucket is every ID."""
 
 
 @dg.asset(
@@ -47,17 +54,20 @@ def job_payloads(
     summaries = []
     with fatal_api_errors(), bedrock.client() as client:
         for round_number in range(MAX_PARENT_ROUNDS):
+            filters = {"max_attempts": config.max_attempts,
+                       "in_flight_only": config.in_flight_only,
+                       # later rounds: the parents newly found in the round before
+                       "unattempted_only": round_number > 0,
+                       "bucket": config.bucket, "buckets": config.buckets}
             with warehouse.connect() as con:
-                ids = ids_to_fetch(
-                    con, max_attempts=config.max_attempts,
-                    in_flight_only=config.in_flight_only,
-                    unattempted_only=round_number > 0,  # later rounds: newly found parents
-                )
-            if not ids:
+                total, requested_until = count_to_fetch(con, **filters)
+            if not total:
                 break
-            context.log.info(f"round {round_number + 1}: fetching {len(ids)} jobs")
+            context.log.info(f"round {round_number + 1}: fetching {total} jobs")
+            # Read from the ledger a page at a time as the fetch goes: never a list of all.
+            ids = pending_ids(warehouse.connect, requested_until=requested_until, **filters)
             summary = fetch_and_load(
-                client, warehouse.connect, ids, total=len(ids), batch_size=config.batch_size,
+                client, warehouse.connect, ids, total=total, batch_size=config.batch_size,
                 flush_seconds=config.flush_seconds, report=report, report_every=1.0,
             )
             summaries.append(summary)

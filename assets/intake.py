@@ -6,8 +6,8 @@ from pathlib import Path
 import dagster as dg
 
 from assets.metadata import table_metadata
-from pipelines.ingest import discover, register_batch, utcnow
-from pipelines.intake import IntakeError, read_id_file, read_ids
+from pipelines.ingest import discover, register_batch, register_file, utcnow
+from pipelines.intake import IntakeError, read_ids
 from pipelines.resources import (
     BedrockApiResource,
     InboxResource,
@@ -47,18 +47,19 @@ def job_ledger(
 ) -> dg.MaterializeResult:
     now = utcnow()
     counts = []
-    with warehouse.connect() as con:
-        if config.ids:
+    if config.ids:
+        with warehouse.connect() as con:
             counts.append(register_batch(con, read_ids(config.ids, "run_config"), now))
-        for path in _inbox_files(inbox.folder, config.inbox_files):
-            try:
-                batch = read_id_file(path)
-            except IntakeError as error:
-                context.log.error(f"refused {path.name}: {error}")
-                _move(path, "rejected", reason=str(error))
-                continue
-            counts.append(register_batch(con, batch, now))
-            _move(path, "processed")
+    for path in _inbox_files(inbox.folder, config.inbox_files):
+        try:
+            # Read and registered a chunk at a time: a file of millions of IDs never
+            # sits in memory whole.
+            counts.append(register_file(warehouse.connect, path, now))
+        except IntakeError as error:
+            context.log.error(f"refused {path.name}: {error}")
+            _move(path, "rejected", reason=str(error))
+            continue
+        _move(path, "processed")
     discovered = None
     if config.discover:
         with fatal_api_errors(), bedrock.client() as client:

@@ -17,18 +17,25 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 import warehouse
 from pipelines.bedrock import BedrockClient, FetchResult, FetchStats, Outcome
-from pipelines.intake import IdBatch
+from pipelines.intake import IdBatch, iter_id_file
 
 Connect = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
 
 # Discovery asks again for a little before its watermark: a job created in the
 # same second as the newest one seen may only have become visible since.
 DISCOVERY_OVERLAP = timedelta(minutes=5)
+DISCOVERY_CHUNK = 50_000  # listed IDs registered per transaction
+# IDs read from the ledger per page while fetching: the list of IDs to fetch is
+# never held whole (a backfill may hold millions).
+ID_PAGE = 10_000
 
 
 def utcnow() -> datetime:
@@ -63,6 +70,43 @@ def register_batch(con: duckdb.DuckDBPyConnection, batch: IdBatch, now: datetime
                         batch.duplicates, batch.blank_lines)
 
 
+def register_file(connect: Connect, path: Path, now: datetime) -> IntakeCounts:
+    """Ledger rows for every line of an ID file, a chunk at a time (bounded memory).
+
+    Each chunk is registered in its own short connection. An ID a previous chunk of
+    this file registered (same source, same `now`) counts as a duplicate line, as it
+    would in a file read whole. Raises `IntakeError` for a file refused whole.
+    """
+    total = IntakeCounts(f"file:{path.name}", 0, 0, 0, 0, 0)
+    for number, batch in enumerate(iter_id_file(path)):
+        with connect() as con:
+            earlier = _registered_by(con, batch, now) if number else 0
+            counts = register_batch(con, batch, now)
+        total = IntakeCounts(
+            total.source, total.new + counts.new,
+            total.already_known + counts.already_known - earlier,
+            total.invalid + counts.invalid, total.duplicates + counts.duplicates + earlier,
+            total.blank_lines + counts.blank_lines)
+    return total
+
+
+def _registered_by(con: duckdb.DuckDBPyConnection, batch: IdBatch, now: datetime) -> int:
+    """How many of `batch`'s IDs its own source already registered at `now`."""
+    con.register("_chunk_ids", pa.table({"job_id": pa.array(batch.ids, pa.string())}))
+    try:
+        row = con.execute(
+            """
+            SELECT count(*) FROM ops.job_ledger
+            WHERE job_id IN (SELECT job_id FROM _chunk_ids)
+              AND source = $source AND requested_at = $now
+            """,
+            {"source": batch.source, "now": now},
+        ).fetchall()
+    finally:
+        con.unregister("_chunk_ids")
+    return int(row[0][0]) if row else 0
+
+
 def discover(client: BedrockClient, connect: Connect, now: datetime) -> tuple[int, datetime | None]:
     """Register the IDs `GET /jobs` lists as created after the stored watermark.
 
@@ -74,14 +118,19 @@ def discover(client: BedrockClient, connect: Connect, now: datetime) -> tuple[in
         watermark = warehouse.discovery_watermark(con)
     since = watermark - DISCOVERY_OVERLAP if watermark else None
     ids: list[str] = []
+    new = 0
     newest = watermark
     with client.list_jobs(created_after=since) as listing:
         for record in listing:
             ids.append(record.job_id)
             if record.created_at and (newest is None or record.created_at > newest):
                 newest = record.created_at
+            if len(ids) >= DISCOVERY_CHUNK:  # registered as we go: memory stays bounded
+                with connect() as con:
+                    new += warehouse.register_ids(con, ids, "discovery", now)
+                ids = []
     with connect() as con:
-        new = warehouse.register_ids(con, ids, "discovery", now)
+        new += warehouse.register_ids(con, ids, "discovery", now)
         if newest is not None:
             warehouse.set_discovery_watermark(con, newest, now)
     return new, newest
@@ -184,6 +233,27 @@ def combined_metadata(summaries: list[FetchSummary]) -> dict[str, object]:
         metadata[key] = sum(int(m.get(key) or 0) for m in per_round)
     metadata["parent_rounds"] = len(summaries)
     return metadata
+
+
+def pending_ids(connect: Connect, *, requested_until: datetime | None,
+                page_size: int = ID_PAGE, **filters: Any) -> Iterator[str]:
+    """The IDs `warehouse.ids_to_fetch(**filters)` names, read a page at a time.
+
+    Each page is read by keyset (`after` the last page's key) in its own short
+    connection, so batches can be written between pages. Only IDs requested up to
+    `requested_until` are named: what is registered meanwhile (parents found while
+    fetching) waits for the next round.
+    """
+    after: warehouse.FetchKey | None = None
+    while True:
+        with connect() as con:
+            keys = warehouse.keys_to_fetch(con, limit=page_size, after=after,
+                                           requested_until=requested_until, **filters)
+        for _, job_id in keys:
+            yield job_id
+        if len(keys) < page_size:
+            return
+        after = keys[-1]
 
 
 def fetch_and_load(

@@ -16,9 +16,11 @@ and the line. Nothing in a file can crash the batch:
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+import itertools
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from pipelines.bedrock.ids import invalid_reason
 
@@ -86,37 +88,67 @@ def read_ids(lines: Iterable[str], source: str) -> IdBatch:
 
 def read_id_file(path: Path) -> IdBatch:
     """The IDs in one inbox file: one per line, or a CSV with a `job_id` column."""
-    data = path.read_bytes()
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    batch = IdBatch(source=f"file:{path.name}")
-    lines = _decoded_lines(data)
-    header = next((text for _, text, _ in lines if text and text.strip()), "")
-    if _looks_like_csv(header):
-        _read_csv(lines, path.name, batch)
-    else:
-        for number, text, raw in lines:
-            if not _rejected_undecodable(batch, path.name, number, text, raw):
-                batch.add(text, f"{path.name} line {number}")
-    return batch
+    return next(iter_id_file(path, chunk_lines=None))
 
 
-def _decoded_lines(data: bytes) -> list[tuple[int, str | None, bytes]]:
-    """(line number, text or None where it is not UTF-8, raw bytes) for every line.
+# Lines per chunk of a large file: memory stays bounded whatever the file's size.
+CHUNK_LINES = 100_000
 
-    Decoded line by line, so one bad line costs that line, not the file.
+Line = tuple[int, str | None, bytes]  # (number, text or None where not UTF-8, raw bytes)
+
+
+def iter_id_file(path: Path, chunk_lines: int | None = CHUNK_LINES) -> Iterator[IdBatch]:
+    """`read_id_file` a chunk of `chunk_lines` lines at a time (None: the whole file).
+
+    The file is read line by line, never whole. Duplicates are found within a
+    chunk; the ledger finds those across chunks. At least one batch is yielded,
+    and a CSV without a `job_id` column is refused at its header, before any.
     """
-    pieces = data.split(b"\n")
-    if pieces and pieces[-1] == b"":
-        pieces.pop()  # the empty piece after a final newline is not a line
-    lines: list[tuple[int, str | None, bytes]] = []
-    for number, raw in enumerate(pieces, start=1):
+    source = f"file:{path.name}"
+    with path.open("rb") as handle:
+        lines = _decoded_lines(handle)
+        head: list[Line] = []  # up to the first non-blank UTF-8 line: it says the format
+        for line in lines:
+            head.append(line)
+            if line[1] is not None and line[1].strip():
+                break
+        header = head[-1][1] if head and head[-1][1] and head[-1][1].strip() else ""
+        take = _csv_reader(path.name) if _looks_like_csv(header) else _plain_reader(path.name)
+        batch = IdBatch(source=source)
+        yielded = False
+        for number, text, raw in itertools.chain(head, lines):
+            take(batch, number, text, raw)
+            if chunk_lines is not None and batch.lines >= chunk_lines:
+                yield batch
+                yielded = True
+                batch = IdBatch(source=source)
+        if batch.lines or batch.rejected or not yielded:
+            yield batch
+
+
+def _decoded_lines(handle: BinaryIO) -> Iterator[Line]:
+    """Every line of the file, decoded one by one, so one bad line costs that line."""
+    for number, raw in enumerate(handle, start=1):
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        if raw.endswith(b"\n"):
+            raw = raw[:-1]
         raw = raw.rstrip(b"\r")
         try:
-            lines.append((number, raw.decode("utf-8"), raw))
+            yield number, raw.decode("utf-8"), raw
         except UnicodeDecodeError:
-            lines.append((number, None, raw))
-    return lines
+            yield number, None, raw
+
+
+Reader = Callable[[IdBatch, int, "str | None", bytes], None]
+
+
+def _plain_reader(name: str) -> Reader:
+    def take(batch: IdBatch, number: int, text: str | None, raw: bytes) -> None:
+        if not _rejected_undecodable(batch, name, number, text, raw):
+            batch.add(text, f"{name} line {number}")
+
+    return take
 
 
 def _rejected_undecodable(
@@ -141,28 +173,30 @@ def _cells(text: str) -> list[str]:
     return [cell.strip().lower() for cell in next(csv.reader([text]), [])]
 
 
-def _read_csv(lines: list[tuple[int, str | None, bytes]], name: str, batch: IdBatch) -> None:
-    rows = iter(lines)
-    header = ""
-    for number, text, raw in rows:  # the header: the first non-blank UTF-8 line
+def _csv_reader(name: str) -> Reader:
+    column: int | None = None  # known once the header (first non-blank UTF-8 line) is read
+
+    def take(batch: IdBatch, number: int, text: str | None, raw: bytes) -> None:
+        nonlocal column
         if _rejected_undecodable(batch, name, number, text, raw):
-            continue
-        if text.strip():
-            header = text
-            break
-        batch.blank_lines += 1
-    if "job_id" not in _cells(header):
-        raise IntakeError(f"{name}: a CSV needs a job_id column (header: {shown(header)})")
-    column = _cells(header).index("job_id")
-    for number, text, raw in rows:
-        if _rejected_undecodable(batch, name, number, text, raw):
-            continue
+            return
+        assert text is not None
+        if column is None:
+            if not text.strip():
+                batch.blank_lines += 1
+                return
+            if "job_id" not in _cells(text):
+                raise IntakeError(f"{name}: a CSV needs a job_id column (header: {shown(text)})")
+            column = _cells(text).index("job_id")
+            return
         if not text.strip():
             batch.blank_lines += 1
-            continue
+            return
         row = next(csv.reader([text]), [])
         value = row[column] if column < len(row) else ""
         if not value.strip():
             batch.rejected.append(Rejected(shown(text), f"{name} line {number}: no job_id"))
-            continue
+            return
         batch.add(value, f"{name} line {number}")
+
+    return take

@@ -132,6 +132,30 @@ def register_ids(
     return int(new[0]) if new else 0
 
 
+FetchKey = tuple[datetime, str]
+"""(requested_at, job_id): the order IDs are fetched in, and a page's resume point."""
+
+_TO_FETCH = """
+    FROM ops.job_ledger
+    WHERE NOT is_terminal AND ($max_attempts IS NULL OR attempts < $max_attempts)
+      AND (NOT $in_flight_only OR loaded_at IS NOT NULL)
+      AND (NOT $unattempted_only OR attempts = 0)
+      AND ($requested_until IS NULL OR requested_at <= $requested_until)
+      -- Typed explicitly: an untyped parameter against md5_number's UHUGEINT compares wrong.
+      AND ($buckets::UBIGINT = 1
+           OR md5_number(job_id) % $buckets::UBIGINT = $bucket::UBIGINT)
+"""
+
+
+def _fetch_params(max_attempts: int | None, in_flight_only: bool, unattempted_only: bool,
+                  requested_until: datetime | None, bucket: int, buckets: int) -> dict:
+    if buckets < 1 or not 0 <= bucket < buckets:
+        raise ValueError(f"bucket {bucket} is not within 0..{buckets - 1}")
+    return {"max_attempts": max_attempts, "in_flight_only": in_flight_only,
+            "unattempted_only": unattempted_only, "requested_until": requested_until,
+            "bucket": bucket, "buckets": buckets}
+
+
 def ids_to_fetch(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -139,6 +163,10 @@ def ids_to_fetch(
     max_attempts: int | None = None,
     in_flight_only: bool = False,
     unattempted_only: bool = False,
+    after: FetchKey | None = None,
+    requested_until: datetime | None = None,
+    bucket: int = 0,
+    buckets: int = 1,
 ) -> list[str]:
     """IDs that still need fetching: new/pending, failed, quarantined, or loaded in a
     non-terminal status; oldest request first. `max_attempts` skips IDs tried that often.
@@ -146,20 +174,64 @@ def ids_to_fetch(
     `in_flight_only` keeps only jobs already loaded in a non-terminal status (the
     hourly refresh); `unattempted_only` keeps only IDs never tried (parents found
     while fetching their children).
+
+    For reading millions of IDs a page at a time (`keys_to_fetch`): `after` resumes
+    after a page's last key, `requested_until` leaves out what was registered since
+    the first page, and `bucket` of `buckets` keeps one hash bucket of the IDs (a
+    backfill's unit of work: `md5_number(job_id) % buckets`).
     """
-    rows = con.execute(
-        """
-        SELECT job_id FROM ops.job_ledger
-        WHERE NOT is_terminal AND ($max_attempts IS NULL OR attempts < $max_attempts)
-          AND (NOT $in_flight_only OR loaded_at IS NOT NULL)
-          AND (NOT $unattempted_only OR attempts = 0)
+    return [job_id for _, job_id in keys_to_fetch(
+        con, limit=limit, max_attempts=max_attempts, in_flight_only=in_flight_only,
+        unattempted_only=unattempted_only, after=after, requested_until=requested_until,
+        bucket=bucket, buckets=buckets)]
+
+
+def keys_to_fetch(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    limit: int | None = None,
+    max_attempts: int | None = None,
+    in_flight_only: bool = False,
+    unattempted_only: bool = False,
+    after: FetchKey | None = None,
+    requested_until: datetime | None = None,
+    bucket: int = 0,
+    buckets: int = 1,
+) -> list[FetchKey]:
+    """`ids_to_fetch` with each ID's `(requested_at, job_id)` key, to page by keyset."""
+    params = _fetch_params(max_attempts, in_flight_only, unattempted_only, requested_until,
+                           bucket, buckets)
+    params.update(limit=limit, after_at=after[0] if after else None,
+                  after_id=after[1] if after else None)
+    return [(row[0], row[1]) for row in con.execute(
+        f"""
+        SELECT requested_at, job_id {_TO_FETCH}
+          AND ($after_at IS NULL OR (requested_at, job_id) > ($after_at, $after_id))
         ORDER BY requested_at, job_id
         LIMIT $limit
         """,
-        {"max_attempts": max_attempts, "limit": limit, "in_flight_only": in_flight_only,
-         "unattempted_only": unattempted_only},
-    ).fetchall()
-    return [row[0] for row in rows]
+        params,
+    ).fetchall()]
+
+
+def count_to_fetch(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    max_attempts: int | None = None,
+    in_flight_only: bool = False,
+    unattempted_only: bool = False,
+    requested_until: datetime | None = None,
+    bucket: int = 0,
+    buckets: int = 1,
+) -> tuple[int, datetime | None]:
+    """How many IDs `ids_to_fetch` would return, and the newest `requested_at` among them
+    (pass it as `requested_until` to page through exactly these)."""
+    row = first_row(con.execute(
+        f"SELECT count(*), max(requested_at) {_TO_FETCH}",
+        _fetch_params(max_attempts, in_flight_only, unattempted_only, requested_until,
+                      bucket, buckets),
+    ))
+    return (int(row[0]), row[1]) if row else (0, None)
 
 
 def _batch_table(items: Sequence[FetchedItem]) -> pa.Table:
