@@ -280,7 +280,7 @@ def fetch_and_load(
     reporter = _start_reporter(progress, report, report_every, stop) if report else None
     stream = client.fetch_jobs(ids)
     try:
-        for chunk in _chunks(stream, batch_size, flush_seconds):
+        for chunk in _chunks(_counted(stream, progress), batch_size, flush_seconds):
             with connect() as con:
                 summary = warehouse.load_batch(con, [to_item(r) for r in chunk])
                 parents = {r.record.parent_id for r in chunk
@@ -290,7 +290,6 @@ def fetch_and_load(
                         con, sorted(parents), "parent", utcnow())
             stored += summary.payloads_stored
             quarantined += summary.quarantined
-            progress.add(chunk)
             progress.batches += 1
     finally:
         stream.close()
@@ -309,6 +308,13 @@ def fetch_and_load(
         elapsed_seconds=time.monotonic() - progress.started,
         stats=stream.stats,
     )
+
+
+def _counted(results: Iterator[FetchResult], progress: FetchProgress) -> Iterator[FetchResult]:
+    """Count each result as it arrives, so progress moves with fetching, not with writes."""
+    for result in results:
+        progress.add((result,))
+        yield result
 
 
 def _chunks(results: Iterator[FetchResult], size: int,
