@@ -14,12 +14,14 @@ import pytest
 
 from pipelines.simulator import DEMO_API_KEY, DataConfig, FaultConfig, RateLimitConfig
 
-TRIALS = 10
+KILLS = 10  # trials that really killed a run in progress
+MAX_TRIALS = 16
 
 
 def _ingest(env, ids_file):
+    # Its own session, so the kill takes the whole run (Dagster's log-capture children too).
     return subprocess.Popen([sys.executable, "-m", "pipelines.cli", "ingest", "--ids",
-                             str(ids_file), "--discover"],
+                             str(ids_file), "--discover"], start_new_session=True,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -32,7 +34,7 @@ def _env(sim, root):
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1200)
+@pytest.mark.timeout(1500)
 def test_kill_9_at_random_moments_then_rerun_equals_a_clean_run(make_simulator, tmp_path,
                                                                  table_hashes):
     # Latency stretches the fetch over several seconds, so kills land in every phase:
@@ -52,20 +54,21 @@ def test_kill_9_at_random_moments_then_rerun_equals_a_clean_run(make_simulator, 
 
     rng = random.Random(20261129)
     killed_at = []
-    for trial in range(TRIALS):
+    for trial in range(MAX_TRIALS):
+        if len(killed_at) >= KILLS:
+            break
         root = tmp_path / f"trial{trial}"
         env = _env(sim, root)
         victim = _ingest(env, ids_file)
-        moment = rng.uniform(0.2, 1.0) * clean_seconds
+        moment = rng.uniform(0.1, 0.8) * clean_seconds
         try:
-            victim.wait(timeout=moment)
+            victim.communicate(timeout=moment)
         except subprocess.TimeoutExpired:
-            victim.send_signal(signal.SIGKILL)
-            victim.wait(timeout=30)
+            os.killpg(victim.pid, signal.SIGKILL)
+            victim.communicate(timeout=30)
             killed_at.append(round(moment, 1))
         rerun = _ingest(env, ids_file)
         out, _ = rerun.communicate(timeout=300)
         assert rerun.returncode == 0, f"trial {trial} (killed at {moment:.1f}s):\n{out}"
         assert table_hashes(root / "wh.duckdb") == expected, f"trial {trial} at {moment:.1f}s"
-    # Most trials must really have killed a run in progress.
-    assert len(killed_at) >= TRIALS * 0.7, killed_at
+    assert len(killed_at) >= KILLS, killed_at
