@@ -16,15 +16,18 @@ from pipelines.schedules import ALL_SCHEDULES
 from pipelines.sensors import inbox_sensor
 
 
-def build_definitions() -> dg.Definitions:
-    """Everything the code location serves, with resources read from the environment."""
+def build_definitions(
+    resources: dict[str, dg.ConfigurableResource] | None = None,
+) -> dg.Definitions:
+    """Everything the code location serves, with resources read from the environment
+    (or `resources`, e.g. a benchmark's own fetch workers)."""
     return dg.Definitions(
         assets=[job_ledger, job_payloads, core_tables, mart_tables, jobs_report],
         asset_checks=ALL_CHECKS,
         jobs=ALL_JOBS,
         schedules=ALL_SCHEDULES,
         sensors=[inbox_sensor],
-        resources=build_resources(),
+        resources=resources or build_resources(),
     )
 
 

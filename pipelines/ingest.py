@@ -25,7 +25,7 @@ import pyarrow as pa
 
 import warehouse
 from pipelines.bedrock import BedrockClient, FetchResult, FetchStats, Outcome
-from pipelines.intake import IdBatch, iter_id_file
+from pipelines.intake import CHUNK_LINES, IdBatch, iter_id_file
 
 Connect = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
 
@@ -70,7 +70,8 @@ def register_batch(con: duckdb.DuckDBPyConnection, batch: IdBatch, now: datetime
                         batch.duplicates, batch.blank_lines)
 
 
-def register_file(connect: Connect, path: Path, now: datetime) -> IntakeCounts:
+def register_file(connect: Connect, path: Path, now: datetime,
+                  chunk_lines: int = CHUNK_LINES) -> IntakeCounts:
     """Ledger rows for every line of an ID file, a chunk at a time (bounded memory).
 
     Each chunk is registered in its own short connection. An ID a previous chunk of
@@ -78,7 +79,7 @@ def register_file(connect: Connect, path: Path, now: datetime) -> IntakeCounts:
     would in a file read whole. Raises `IntakeError` for a file refused whole.
     """
     total = IntakeCounts(f"file:{path.name}", 0, 0, 0, 0, 0)
-    for number, batch in enumerate(iter_id_file(path)):
+    for number, batch in enumerate(iter_id_file(path, chunk_lines)):
         with connect() as con:
             earlier = _registered_by(con, batch, now) if number else 0
             counts = register_batch(con, batch, now)

@@ -42,4 +42,28 @@ rebuild_from_raw = dg.define_asset_job(
     executor_def=dg.in_process_executor,
 )
 
-ALL_JOBS = [ingest, refresh_in_flight, refresh_marts, rebuild_from_raw]
+# A backfill of millions of IDs is split by ID hash into this many buckets, one
+# partition (and one run) each; never one partition per ID. A failed bucket is
+# re-run alone, and a bucket run fetches only what in its bucket is still to fetch.
+BACKFILL_BUCKETS = 32
+BUCKET_KEYS = [f"{bucket:02d}" for bucket in range(BACKFILL_BUCKETS)]
+
+
+@dg.static_partitioned_config(partition_keys=BUCKET_KEYS)
+def bucket_config(partition_key: str) -> dict:
+    """Run config of one backfill bucket: fetch the IDs whose hash falls in it."""
+    return {"ops": {"raw__job_payloads": {"config": {
+        "bucket": int(partition_key), "buckets": BACKFILL_BUCKETS}}}}
+
+
+backfill = dg.define_asset_job(
+    "backfill",
+    selection=FETCH | CORE,
+    description=f"Fetch one of {BACKFILL_BUCKETS} hash buckets of the IDs still to fetch (register "
+                "them first, e.g. with an inbox file); launch a backfill over the buckets, and "
+                "re-run a failed bucket alone. Marts follow with `refresh_marts`.",
+    config=bucket_config,
+    executor_def=dg.in_process_executor,
+)
+
+ALL_JOBS = [ingest, refresh_in_flight, refresh_marts, rebuild_from_raw, backfill]

@@ -1,0 +1,128 @@
+"""Fixtures for scale tests: resources on tmp paths, and a private PostgreSQL server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from glob import glob
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipelines.resources import BedrockApiResource, InboxResource, WarehouseResource
+from pipelines.simulator import DEMO_API_KEY, Simulator
+
+
+@pytest.fixture
+def warehouse_path(tmp_path: Path) -> Path:
+    return tmp_path / "warehouse" / "bedrock.duckdb"
+
+
+@pytest.fixture
+def inbox_path(tmp_path: Path) -> Path:
+    path = tmp_path / "inbox"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def resources_for(warehouse_path: Path, inbox_path: Path):
+    """The code location's resources pointed at a simulator and the tmp warehouse/inbox."""
+
+    def make(sim: Simulator) -> dict[str, dg.ConfigurableResource]:
+        return {
+            "bedrock": BedrockApiResource(base_url=sim.base_url, api_key=DEMO_API_KEY, workers=8),
+            "warehouse": WarehouseResource(path=str(warehouse_path)),
+            "inbox": InboxResource(path=str(inbox_path)),
+        }
+
+    return make
+
+
+# -- PostgreSQL ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Postgres:
+    host: str
+    port: int
+    user: str
+    db: str
+
+    def env(self) -> dict[str, str]:
+        """deploy/dagster.yaml's variables for this server (trust auth: any password)."""
+        return {"DAGSTER_PG_HOST": self.host, "DAGSTER_PG_PORT": str(self.port),
+                "DAGSTER_PG_DB": self.db, "DAGSTER_PG_USERNAME": self.user,
+                "DAGSTER_PG_PASSWORD": "unused-with-trust-auth"}
+
+
+def _pg_bin() -> Path | None:
+    """The folder holding initdb and pg_ctl: Debian's versioned folders, else on PATH."""
+    for folder in sorted(glob("/usr/lib/postgresql/*/bin"), reverse=True):
+        if (Path(folder) / "initdb").exists() and (Path(folder) / "pg_ctl").exists():
+            return Path(folder)
+    found = shutil.which("pg_ctl")
+    if found and shutil.which("initdb"):
+        return Path(found).parent
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """A private PostgreSQL cluster in a temp folder on a free port, stopped afterwards.
+
+    Skips (saying why) where no server binaries are installed. As root, the server
+    runs as the `postgres` system user: PostgreSQL refuses to run as root.
+    """
+    bin_dir = _pg_bin()
+    if bin_dir is None:
+        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl): `make test` installs "
+                    "them with apt-get where it can")
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        if shutil.which("runuser") is None:
+            pytest.skip("running as root without runuser: can't start PostgreSQL")
+        try:
+            import pwd
+
+            pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no postgres user to run PostgreSQL as")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    folder = Path(tempfile.mkdtemp(prefix="bedrock-pg-"))
+    if as_user:
+        shutil.chown(folder, "postgres", "postgres")
+    data = folder / "data"
+    port = _free_port()
+
+    def run(*args: str) -> None:
+        subprocess.run([*as_user, *args], check=True, capture_output=True, timeout=60)
+
+    run(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+        "-E", "UTF8", "--no-sync")
+    run(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"), "-w",
+        "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+    try:
+        psycopg2 = pytest.importorskip("psycopg2")  # installed with dagster-postgres
+        con = psycopg2.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres")
+        con.autocommit = True
+        with con.cursor() as cursor:
+            cursor.execute("CREATE DATABASE dagster")
+        con.close()
+        yield Postgres(host="127.0.0.1", port=port, user="postgres", db="dagster")
+    finally:
+        subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate",
+                        "-w", "stop"], check=False, capture_output=True, timeout=60)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,64 @@
+"""The production instance (deploy/dagster.yaml) on a real PostgreSQL server runs the pipeline."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from assets.core import core_tables
+from assets.fetch import job_payloads
+from assets.intake import WAREHOUSE_POOL, job_ledger
+from assets.marts import mart_tables
+from pipelines.simulator import DataConfig, RateLimitConfig
+
+DEPLOY_YAML = Path(__file__).resolve().parents[2] / "deploy" / "dagster.yaml"
+
+
+def test_pipeline_materializes_on_the_postgres_instance(
+        postgres, tmp_path, monkeypatch, make_simulator, resources_for, warehouse_path):
+    pytest.importorskip("dagster_postgres")
+    from dagster_postgres import (
+        PostgresEventLogStorage,
+        PostgresRunStorage,
+        PostgresScheduleStorage,
+    )
+
+    for name, value in postgres.env().items():
+        monkeypatch.setenv(name, value)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(DEPLOY_YAML, home / "dagster.yaml")
+    sim = make_simulator(DataConfig(jobs=300), rate_limit=RateLimitConfig(enabled=False))
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert isinstance(instance.run_storage, PostgresRunStorage)
+        assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
+        assert isinstance(instance.schedule_storage, PostgresScheduleStorage)
+        result = dg.materialize(
+            [job_ledger, job_payloads, core_tables, mart_tables], instance=instance,
+            resources=resources_for(sim),
+            run_config={"ops": {"ops__job_ledger": {"config": {"discover": True}}}},
+        )
+        assert result.success
+
+        # The run, its events and the materializations are in PostgreSQL...
+        run = instance.get_run_by_id(result.run_id)
+        assert run is not None and run.status == dg.DagsterRunStatus.SUCCESS
+        latest = instance.get_latest_materialization_event(dg.AssetKey(["raw", "job_payloads"]))
+        assert latest is not None and latest.run_id == result.run_id
+        # ... and the warehouse steps claimed the pool there, one slot wide, now free.
+        pool = instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL)
+        assert pool.slot_count == 1
+        assert not pool.claimed_slots
+
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        loaded = con.execute(
+            "SELECT count(*) FROM ops.job_ledger WHERE outcome = 'loaded'").fetchall()[0][0]
+    assert loaded > 0
+    # Reopened from the same database, the instance still knows the run.
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert instance.get_run_by_id(result.run_id) is not None
