@@ -97,6 +97,9 @@ class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB warehouse file. Connections are short-lived: one per unit of work."""
 
     path: str = DEFAULT_WAREHOUSE
+    memory_limit: str = "512MB"
+    """DuckDB's memory for the run's connections: past it, DuckDB spills to disk. Without
+    it DuckDB may cache up to 80% of RAM, so a run's memory would grow with the warehouse."""
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -104,7 +107,9 @@ class WarehouseResource(dg.ConfigurableResource):
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         with ExitStack() as stack:
             yield retry_while_locked(
-                lambda: stack.enter_context(warehouse.connect(self.path)), WRITER_WAIT_SECONDS)
+                lambda: stack.enter_context(
+                    warehouse.connect(self.path, memory_limit=self.memory_limit)),
+                WRITER_WAIT_SECONDS)
 
 
 class InboxResource(dg.ConfigurableResource):
