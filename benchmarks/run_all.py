@@ -41,10 +41,14 @@ def main() -> int:
             continue
         results[path.stem]["seconds"] = round(time.perf_counter() - started, 1)
 
-    print("\n=== summary (ratios against baselines measured in the same run)")
+    print("\n=== summary (ratios against baselines or bounds measured in the same run)")
+    print(f"{'benchmark':18} {'figure':40} value")
     for name, figures in results.items():
-        ratios = {k: v for k, v in figures.items() if k.startswith("ratio") or k.endswith("_met")}
-        print(f"{name:28} " + ", ".join(f"{k}={v}" for k, v in ratios.items()))
+        for key, value in figures.items():
+            if key.startswith("ratio") or key.endswith("_met"):
+                print(f"{name:18} {key:40} {value}")
+    if failed:
+        print(f"failed: {', '.join(failed)}")
     out = HERE / "results" / f"{time.strftime('%Y%m%dT%H%M%S')}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"results": results, "failed": failed}, indent=2, default=str))
