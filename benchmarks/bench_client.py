@@ -46,6 +46,7 @@ from pipelines.simulator import (  # noqa: E402
     RateLimitConfig,
     Simulator,
     fetch_stats,
+    prefer_low_latency,
 )
 
 DATA = DataConfig(jobs=4000, seed=7)
@@ -56,6 +57,7 @@ GOAL_ALLOWANCE, GOAL_BOUND = 0.97, 0.90
 
 
 def _serve(conn: Any, rate_limit: RateLimitConfig, faults: FaultConfig) -> None:
+    prefer_low_latency()  # the child only serves
     with Simulator(DATA, rate_limit=rate_limit, faults=faults,
                    clock=Clock.fixed(DATA.epoch)) as sim:
         conn.send((sim.base_url, sim.api_keys[0]))

@@ -98,6 +98,9 @@ def build_simulator(args: argparse.Namespace):
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    from pipelines.simulator import prefer_low_latency
+
+    prefer_low_latency()  # this process only serves
     simulator = build_simulator(args)
     print(f"Bedrock jobs API simulator at {simulator.base_url}", flush=True)
     print(f"  {len(simulator.store)} jobs (seed {args.seed}), clock {simulator.clock.mode}, "

@@ -11,7 +11,7 @@ from pipelines.simulator.faults import FaultConfig
 from pipelines.simulator.generator import DataConfig, JobStore, SimJob
 from pipelines.simulator.ratelimit import RateLimitConfig
 from pipelines.simulator.render import RenderConfig
-from pipelines.simulator.server import DEMO_API_KEY, Simulator, fetch_stats
+from pipelines.simulator.server import DEMO_API_KEY, Simulator, fetch_stats, prefer_low_latency
 
 __all__ = [
     "DEMO_API_KEY",
@@ -24,4 +24,5 @@ __all__ = [
     "SimJob",
     "Simulator",
     "fetch_stats",
+    "prefer_low_latency",
 ]
