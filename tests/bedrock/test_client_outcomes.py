@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 
 import pytest
@@ -126,7 +127,7 @@ def test_unsupported_api_version_is_fatal(sim, make_client, home_ids) -> None:
 
 
 def test_key_never_leaks(make_simulator, make_client, home_ids, foreign_ids, caplog) -> None:
-    secret = "sk_live_SUPERSECRET_0123456789"
+    secret = "sk_canary_" + secrets.token_hex(12)  # a fresh canary, nothing real
     sim = make_simulator(api_keys=(secret,), rate_limit=NO_LIMIT)
     caplog.set_level(logging.DEBUG)
     config = ClientConfig(base_url=sim.base_url, api_key=secret, backoff_base=0.01)
