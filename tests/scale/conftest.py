@@ -1,4 +1,5 @@
-"""Fixtures for scale tests: resources on tmp paths, and a private PostgreSQL server."""
+"""Fixtures for scale tests: a private PostgreSQL server (the shared tmp warehouse,
+inbox and resources come from tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -12,38 +13,7 @@ from dataclasses import dataclass
 from glob import glob
 from pathlib import Path
 
-import dagster as dg
 import pytest
-
-from pipelines.resources import BedrockApiResource, InboxResource, WarehouseResource
-from pipelines.simulator import DEMO_API_KEY, Simulator
-
-
-@pytest.fixture
-def warehouse_path(tmp_path: Path) -> Path:
-    return tmp_path / "warehouse" / "bedrock.duckdb"
-
-
-@pytest.fixture
-def inbox_path(tmp_path: Path) -> Path:
-    path = tmp_path / "inbox"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
-def resources_for(warehouse_path: Path, inbox_path: Path):
-    """The code location's resources pointed at a simulator and the tmp warehouse/inbox."""
-
-    def make(sim: Simulator) -> dict[str, dg.ConfigurableResource]:
-        return {
-            "bedrock": BedrockApiResource(base_url=sim.base_url, api_key=DEMO_API_KEY, workers=8),
-            "warehouse": WarehouseResource(path=str(warehouse_path)),
-            "inbox": InboxResource(path=str(inbox_path)),
-        }
-
-    return make
-
 
 # -- PostgreSQL ------------------------------------------------------------------------
 
