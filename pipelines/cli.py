@@ -136,7 +136,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return 2
     from pipelines.progress import ProgressBar, watching
 
-    inbox = Path(build_resources()["inbox"].path)
+    resources = build_resources()
+    inbox = Path(resources["inbox"].path)
     name = stage_id_file(args.ids, inbox)
     print(f"registered {args.ids} as {inbox / name}; running ingest", flush=True)
     config = {"ops": {"ops__job_ledger": {"config": {
@@ -160,7 +161,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return 1
     from pipelines.summary import print_summary
 
-    print_summary(build_resources()["warehouse"].path)
+    print_summary(resources["warehouse"].path)
     print(f"ingest finished in {outcome.seconds:.1f}s (run {outcome.run_id})")
     return 0
 

@@ -13,17 +13,20 @@ def summary_text(path: str | Path) -> str:
     con = open_read_only(path)
     try:
         outcomes = con.execute(sql("reports", "ledger_outcomes")).df()
-        failures = con.execute(sql("reports", "failure_by_type")).df()
-        durations = con.execute(sql("reports", "durations_by_type")).df()
+        # The report's per-type query: durations and failure rates, one source of truth.
+        by_type = con.execute(sql("reports", "chart_job_types")).df()
     finally:
         con.close()
+    failures = (by_type[by_type["terminal"] > 0]
+                .sort_values(["failure_rate", "terminal"], ascending=False))
+    durations = by_type[by_type["n"] > 0].sort_values("p95_seconds", ascending=False)
     total = int(outcomes["ids"].sum()) if not outcomes.empty else 0
     lines = [f"warehouse: {Path(path)}", "", f"requested job IDs by outcome ({total}):"]
     lines += [f"  {row.outcome:<12} {row.ids:>8}" for row in outcomes.itertuples()]
     lines += ["", "failure rate by job type (terminal jobs; 95% Wilson interval):"]
     lines += [
         f"  {row.job_type:<34} {int(row.terminal):>6} jobs  {row.failure_rate:6.1%}"
-        f"  [{row.ci_low:5.1%}, {row.ci_high:5.1%}]"
+        f"  [{row.failure_rate_ci_low:5.1%}, {row.failure_rate_ci_high:5.1%}]"
         for row in failures.itertuples()
     ]
     lines += ["", "total duration by job type (seconds):"]

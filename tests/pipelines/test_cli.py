@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -14,15 +13,9 @@ from pipelines.simulator import DEMO_API_KEY, DataConfig, RateLimitConfig
 
 
 @pytest.fixture
-def cli_env(tmp_path, warehouse_path, inbox_path):
+def cli_env(tmp_path, warehouse_path, inbox_path, cli_environment):
     def make(sim, api_key=DEMO_API_KEY):
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("BEDROCK_", "DAGSTER_"))}
-        env.update(DAGSTER_HOME=str(tmp_path / "dagster_home"),
-                   BEDROCK_WAREHOUSE=str(warehouse_path), BEDROCK_INBOX=str(inbox_path),
-                   BEDROCK_API_URL=sim.base_url)
-        if api_key is not None:
-            env["BEDROCK_API_KEY"] = api_key
-        return env
+        return cli_environment(sim, tmp_path, api_key, warehouse_path, inbox_path)
     return make
 
 

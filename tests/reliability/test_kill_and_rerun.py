@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from pipelines.simulator import DEMO_API_KEY, DataConfig, FaultConfig, RateLimitConfig
+from pipelines.simulator import DataConfig, FaultConfig, RateLimitConfig
 
 KILLS = 10  # trials that really killed a run in progress
 MAX_TRIALS = 16
@@ -25,18 +25,11 @@ def _ingest(env, ids_file):
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def _env(sim, root):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BEDROCK_", "DAGSTER_"))}
-    env.update(DAGSTER_HOME=str(root / "dagster_home"), BEDROCK_WAREHOUSE=str(root / "wh.duckdb"),
-               BEDROCK_INBOX=str(root / "inbox"), BEDROCK_API_URL=sim.base_url,
-               BEDROCK_API_KEY=DEMO_API_KEY)
-    return env
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(1500)
 def test_kill_9_at_random_moments_then_rerun_equals_a_clean_run(make_simulator, tmp_path,
-                                                                 table_hashes):
+                                                                 table_hashes,
+                                                                 cli_environment):
     # Latency stretches the fetch over several seconds, so kills land in every phase:
     # start-up, intake, mid-batch writes, core and marts.
     sim = make_simulator(DataConfig(jobs=500, seed=33), faults=FaultConfig(latency_ms=8),
@@ -45,7 +38,7 @@ def test_kill_9_at_random_moments_then_rerun_equals_a_clean_run(make_simulator, 
     ids_file.write_text("job_not_there_1\nbad id\n")
 
     clean_root = tmp_path / "clean"
-    clean = _ingest(_env(sim, clean_root), ids_file)
+    clean = _ingest(cli_environment(sim, clean_root), ids_file)
     started = time.monotonic()
     out, _ = clean.communicate(timeout=300)
     clean_seconds = time.monotonic() - started
@@ -58,7 +51,7 @@ def test_kill_9_at_random_moments_then_rerun_equals_a_clean_run(make_simulator, 
         if len(killed_at) >= KILLS:
             break
         root = tmp_path / f"trial{trial}"
-        env = _env(sim, root)
+        env = cli_environment(sim, root)
         victim = _ingest(env, ids_file)
         moment = rng.uniform(0.1, 0.8) * clean_seconds
         try:

@@ -38,15 +38,12 @@ def _warehouse_cells_containing(path, needle: str) -> int:
             for s, t, c in columns)
 
 
-def test_canary_key_appears_nowhere(make_simulator, tmp_path):
+def test_canary_key_appears_nowhere(make_simulator, tmp_path, cli_environment):
     canary = "sk_canary_" + secrets.token_hex(12)
     sim = make_simulator(DataConfig(jobs=300), api_keys=(canary,),
                          rate_limit=RateLimitConfig(enabled=False))
     root = tmp_path / "run"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BEDROCK_", "DAGSTER_"))}
-    env.update(DAGSTER_HOME=str(root / "dagster_home"), BEDROCK_WAREHOUSE=str(root / "wh.duckdb"),
-               BEDROCK_INBOX=str(root / "inbox"), BEDROCK_API_URL=sim.base_url,
-               BEDROCK_API_KEY=canary)
+    env = cli_environment(sim, root, canary)
     ids = tmp_path / "ids.txt"
     ids.write_text("job_missing\nbad id\n")
     outputs = []
