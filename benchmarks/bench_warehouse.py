@@ -17,7 +17,10 @@ Timed, each on a fresh warehouse file in a temp directory:
 - incremental: `load_batch` in batches of 1,000 new jobs (what the pipeline does
   while fetching), first into an empty warehouse, then into the one holding all
   `--jobs` jobs: per-batch cost must not grow with the warehouse;
-- pandas: json.loads + json_normalize + sort + groupby().shift() to transitions.
+- pandas: json.loads + json_normalize + sort + groupby().shift() to transitions;
+- floor: the least raw -> core -> marts can cost here, measured on the same rows:
+  the staging model's JSON parse alone plus inserting the finished rows of the
+  row-per-job and row-per-event tables into a fresh file (`measured_floor`).
 Events/s counts the rows of core.job_events. Peak RSS is the process maximum so far
 (ru_maxrss), read after the DuckDB phases and again after pandas.
 
@@ -43,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pipelines.simulator.generator import DataConfig, generate  # noqa: E402
 from pipelines.simulator.render import RenderConfig, render_job  # noqa: E402
 from warehouse import (  # noqa: E402
+    STORAGE_VERSION,
     FetchedItem,
     connect,
     load_batch,
@@ -50,6 +54,8 @@ from warehouse import (  # noqa: E402
     refresh_marts,
     register_ids,
 )
+from warehouse.db import sql  # noqa: E402
+from warehouse.models import bulk_settings  # noqa: E402
 
 BASE_JOBS = 20_000
 BATCH = 100_000
@@ -108,6 +114,49 @@ def pandas_baseline(payloads: list[tuple[str, str]]) -> int:
     return len(transitions)
 
 
+def measured_floor(con, tmp: Path) -> tuple[float, float]:
+    """(parse seconds, write seconds): a lower bound for raw -> core -> marts on this
+    machine, measured on the rows the run just produced.
+
+    - parse: the staging model's one `from_json` over every payload, nothing else;
+    - write: inserting the rows of core.jobs, core.job_events,
+      core.job_status_transitions and marts.job_durations (copied to memory first,
+      untimed) into a fresh file with the warehouse's storage version, in one
+      transaction: what persisting the contract's row-per-job and row-per-event
+      tables costs, with no computing at all.
+    """
+    schema = re.search(r"from_json\(payload, '(.*?)'\) AS doc", sql("core", "stg_payloads"),
+                       re.S)
+    if schema is None:
+        raise RuntimeError("stg_payloads.sql has no from_json(payload, '...') AS doc")
+    t0 = time.perf_counter()
+    con.execute("SELECT count(*) FROM raw.job_payloads "
+                f"WHERE from_json(payload, '{schema.group(1)}') IS NOT NULL").fetchall()
+    parse_s = time.perf_counter() - t0
+    tables = ("core.jobs", "core.job_events", "core.job_status_transitions",
+              "marts.job_durations")
+    with bulk_settings(con):
+        for table in tables:
+            con.execute(f"CREATE TEMP TABLE floor_{table.replace('.', '_')} AS "
+                        f"SELECT * FROM {table}")
+        con.execute(f"ATTACH '{tmp / 'floor.duckdb'}' AS floor "
+                    f"(STORAGE_VERSION '{STORAGE_VERSION}')")
+        for table in tables:
+            name = table.replace(".", "_")
+            con.execute(f"CREATE TABLE floor.{name} AS SELECT * FROM floor_{name} LIMIT 0")
+        t0 = time.perf_counter()
+        con.begin()
+        for table in tables:
+            name = table.replace(".", "_")
+            con.execute(f"INSERT INTO floor.{name} SELECT * FROM floor_{name}")
+        con.commit()
+        write_s = time.perf_counter() - t0
+        con.execute("DETACH floor")
+        for table in tables:
+            con.execute(f"DROP TABLE floor_{table.replace('.', '_')}")
+    return parse_s, write_s
+
+
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -160,6 +209,7 @@ def main(jobs: int = 1_000_000) -> dict[str, float]:
             quarantined = con.execute(
                 "SELECT count(*) FROM ops.job_ledger WHERE outcome = 'quarantined'"
             ).fetchall()[0][0]
+            floor_parse, floor_write = measured_floor(con, Path(tmp))
             last_mean, last_median, last_events = _small_batches(con, last_small)
     figures.update(
         events=events,
@@ -178,10 +228,16 @@ def main(jobs: int = 1_000_000) -> dict[str, float]:
         small_batch_events_per_s_empty=first_events / (first_mean * SMALL_BATCHES),
         small_batch_events_per_s_full=last_events / (last_mean * SMALL_BATCHES),
         peak_rss_mb_duckdb=_peak_rss_mb(),
+        floor_parse_seconds=floor_parse,
+        floor_write_seconds=floor_write,
+        floor_seconds=floor_parse + floor_write,
     )
     figures["end_to_end_events_per_s"] = events / figures["end_to_end_seconds"]
     figures["raw_core_marts_events_per_s"] = events / figures["raw_core_marts_seconds"]
     figures["small_batch_growth"] = last_median / first_median
+    figures["ratio_raw_core_marts_vs_floor"] = (
+        figures["raw_core_marts_seconds"] / figures["floor_seconds"])
+    figures["floor_events_per_s"] = events / figures["floor_seconds"]
 
     t5 = time.perf_counter()
     pandas_transitions = pandas_baseline(payloads)
@@ -208,6 +264,10 @@ def main(jobs: int = 1_000_000) -> dict[str, float]:
           f"{figures['end_to_end_events_per_s']:>12,.0f} events/s")
     print(f"  rebuild_from_raw + refresh_marts   {figures['raw_core_marts_seconds']:7.2f} s  "
           f"{figures['raw_core_marts_events_per_s']:>12,.0f} events/s")
+    print(f"  floor: parse only {floor_parse:.2f} s + write the rows only {floor_write:.2f} s "
+          f"= {figures['floor_seconds']:7.2f} s  {figures['floor_events_per_s']:>12,.0f} "
+          f"events/s; raw->core->marts takes {figures['ratio_raw_core_marts_vs_floor']:.2f}x "
+          f"the floor")
     print(f"  pandas baseline (to transitions)   {figures['pandas_seconds']:7.2f} s  "
           f"{figures['pandas_events_per_s']:>12,.0f} events/s")
     print(f"  ratio vs pandas: end to end {figures['ratio_end_to_end_vs_pandas']:.1f}x, "

@@ -127,22 +127,16 @@ verdicts AS (
     FROM judged
 ),
 
-stamped AS (
-    SELECT
-        *,
-        CASE WHEN quarantine_reason IS NULL
-            THEN list_transform(parsed_events, lambda e: e.event_at) END AS stamps
-    FROM verdicts
-),
-
 ordered AS (
     SELECT
-        * EXCLUDE (parsed_events, stamps),
+        * EXCLUDE (parsed_events),
         CASE
             WHEN quarantine_reason IS NOT NULL THEN NULL
             -- Strictly increasing times (the usual case): already in order, and no two
-            -- events share an instant, so there is no duplicate to drop.
-            WHEN stamps = list_sort(stamps) AND len(list_distinct(stamps)) = len(stamps)
+            -- events share an instant, so there is no duplicate to drop. One pass over
+            -- neighbours; cheaper than comparing with a sorted copy.
+            WHEN coalesce(list_bool_and(list_transform(range(1, len(parsed_events)),
+                    lambda i: parsed_events[i].event_at < parsed_events[i + 1].event_at)), true)
                 THEN parsed_events
             -- Else sort by (time, array position), keeping the first event of each
             -- (status, instant).
@@ -150,7 +144,7 @@ ordered AS (
                 list_transform(parsed_events, lambda x: {'status': x.status, 't': x.event_at}),
                 {'status': e.status, 't': e.event_at}) = i))
         END AS events
-    FROM stamped
+    FROM verdicts
 ),
 
 final AS (

@@ -33,8 +33,10 @@ CREATE OR REPLACE TEMP MACRO canonical_status(s) AS
     END;
 CREATE OR REPLACE TEMP MACRO is_terminal_status(s) AS
     coalesce(s IN ('COMPLETED', 'FAILED', 'CANCELED'), false);
+-- Microseconds since the epoch are exact for TIMESTAMPTZ, so their difference is the
+-- exact duration; date_diff on TIMESTAMPTZ goes through ICU's calendar and costs ~70x.
 CREATE OR REPLACE TEMP MACRO seconds_between(a, b) AS
-    date_diff('microsecond', a, b) / 1e6;
+    (epoch_us(CAST(b AS TIMESTAMPTZ)) - epoch_us(CAST(a AS TIMESTAMPTZ))) / 1e6;
 -- The 95% Wilson score interval of a proportion p over n trials (z = 1.96).
 CREATE OR REPLACE TEMP MACRO wilson_low(p, n) AS
     CASE WHEN n > 0 THEN greatest(0.0,
