@@ -298,8 +298,9 @@ def _load(con: duckdb.DuckDBPyConnection, n_items: int) -> BatchSummary:
         """
         CREATE OR REPLACE TEMP TABLE _payload_scope AS
         WITH source AS (
-            SELECT batch.ordinal, batch.job_id, batch.fetched_at, batch.payload_text,
-                   batch.payload_sha256,
+            -- Keys only: the bodies are joined back after the windows, which then
+            -- sort and partition narrow rows.
+            SELECT batch.ordinal, batch.job_id, batch.payload_sha256,
                    coalesce(
                        lag(batch.payload_sha256) OVER (
                            PARTITION BY batch.job_id ORDER BY batch.ordinal),
@@ -310,20 +311,25 @@ def _load(con: duckdb.DuckDBPyConnection, n_items: int) -> BatchSummary:
             WHERE batch.payload_text IS NOT NULL
         ),
         new AS (
-            SELECT * FROM source WHERE payload_sha256 IS DISTINCT FROM previous_sha256
+            SELECT
+                ordinal,
+                -- The newest payload overall is the newest of its job, so the one row
+                -- per job of raw.latest_payloads holds the highest payload_seq.
+                (SELECT coalesce(max(payload_seq), 0) FROM raw.latest_payloads)
+                    + row_number() OVER (ORDER BY ordinal) AS payload_seq
+            FROM source
+            WHERE payload_sha256 IS DISTINCT FROM previous_sha256
         )
         SELECT
-            job_id,
-            -- The newest payload overall is the newest of its job, so the one row
-            -- per job of raw.latest_payloads holds the highest payload_seq.
-            (SELECT coalesce(max(payload_seq), 0) FROM raw.latest_payloads)
-                + row_number() OVER (ORDER BY ordinal) AS payload_seq,
-            fetched_at,
-            TRY_CAST(payload_text AS JSON) AS payload,
-            payload_text,
-            payload_sha256,
-            ordinal
+            batch.job_id,
+            new.payload_seq,
+            batch.fetched_at,
+            TRY_CAST(batch.payload_text AS JSON) AS payload,
+            batch.payload_text,
+            batch.payload_sha256,
+            batch.ordinal
         FROM new
+        INNER JOIN _batch_arrow AS batch USING (ordinal)
         """
     )
     stage_payloads(con)
@@ -357,12 +363,21 @@ def _load(con: duckdb.DuckDBPyConnection, n_items: int) -> BatchSummary:
         """
     )
     # Core is rebuilt from each job's newest understood payload of this batch.
+    # A view over the staged rows (copying them, bodies and all, cost more than the
+    # core models): each job's newest understood payload of the batch, by payload_seq.
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE _core_source AS
-        SELECT * FROM _stg_payloads
+        CREATE OR REPLACE TEMP TABLE _batch_current_seqs AS
+        SELECT max(payload_seq) AS payload_seq FROM _stg_payloads
         WHERE quarantine_reason IS NULL
-        QUALIFY row_number() OVER (PARTITION BY job_id ORDER BY payload_seq DESC) = 1
+        GROUP BY job_id
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP VIEW _core_source AS
+        SELECT * FROM _stg_payloads
+        WHERE payload_seq IN (SELECT payload_seq FROM _batch_current_seqs)
         """
     )
     stored = first_row(con.execute("SELECT count(*) FROM _payload_scope"))
@@ -374,6 +389,7 @@ def _load(con: duckdb.DuckDBPyConnection, n_items: int) -> BatchSummary:
     loaded_texts = first_row(con.execute(
         "SELECT count(*) FROM _batch_arrow WHERE payload_text IS NOT NULL"
     ))
+    con.execute("DROP VIEW IF EXISTS _core_source")
     for temp in _LOAD_TEMPS:
         con.execute(f"DROP TABLE IF EXISTS {temp}")
     n_stored = int(stored[0]) if stored else 0
@@ -386,8 +402,8 @@ def _load(con: duckdb.DuckDBPyConnection, n_items: int) -> BatchSummary:
     )
 
 
-_LOAD_TEMPS = ("_last_stored", "_payload_scope", "_stg_payloads", "_stored", "_core_source",
-               "_ledger_updates")
+_LOAD_TEMPS = ("_last_stored", "_payload_scope", "_stg_payloads", "_stored",
+               "_batch_current_seqs", "_ledger_updates")
 
 
 def _update_ledger(con: duckdb.DuckDBPyConnection) -> None:
@@ -409,7 +425,8 @@ def _update_ledger(con: duckdb.DuckDBPyConnection) -> None:
         ),
         items AS (
             SELECT
-                batch.*,
+                batch.* EXCLUDE (payload_text),  -- the bodies would ride through the windows
+                batch.payload_text IS NULL AS has_no_body,
                 sum(batch.attempts) OVER (PARTITION BY batch.job_id) AS batch_attempts,
                 max(batch.fetched_at) FILTER (WHERE batch.outcome = 'loaded')
                     OVER (PARTITION BY batch.job_id) AS batch_loaded_at
@@ -421,7 +438,7 @@ def _update_ledger(con: duckdb.DuckDBPyConnection) -> None:
                 items.*,
                 CASE
                     WHEN items.outcome <> 'loaded' THEN NULL
-                    WHEN items.payload_text IS NULL THEN 'loaded without a response body'
+                    WHEN items.has_no_body THEN 'loaded without a response body'
                     WHEN verdict_by_sha.is_quarantined THEN verdict_by_sha.quarantine_reason
                 END AS quarantine_reason
             FROM items
