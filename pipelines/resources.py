@@ -97,9 +97,14 @@ class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB warehouse file. Connections are short-lived: one per unit of work."""
 
     path: str = DEFAULT_WAREHOUSE
-    memory_limit: str = "512MB"
+    memory_limit: str = "256MB"
     """DuckDB's memory for the run's connections: past it, DuckDB spills to disk. Without
-    it DuckDB may cache up to 80% of RAM, so a run's memory would grow with the warehouse."""
+    it DuckDB may cache up to 80% of RAM, so a run's memory would grow with the warehouse.
+    A large warehouse fills whatever limit is set (at 1,000,000 jobs the checks, the marts
+    and the batch writes each reach it), so the limit is most of what a run's peak adds to
+    the ~450 MB the process holds anyway. 256MB rather than 512MB: measured on a copy of
+    a 1M-job warehouse, the checks' and a batch write's peaks drop by ~250 MB and ~130 MB
+    and take the same time (messy_events 4.0 s against 3.3 s, a batch write faster)."""
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
