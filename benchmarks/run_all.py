@@ -2,17 +2,19 @@
 
 Each `bench_*.py` exposes `main() -> dict` and prints its own figures beside
 the baseline it measured in the same run; this script runs them one after
-another, prints the ratios together and writes everything to
-`benchmarks/results/<timestamp>.json`.
+another, each in a fresh process (a benchmark's peak RSS must not include what an
+earlier one held, nor its process settings leak into the next), prints the ratios
+together and writes everything to `benchmarks/results/<timestamp>.json`.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
 import sys
+import tempfile
 import time
-import traceback
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -26,19 +28,27 @@ def _load(path: Path):
     return module
 
 
-def main() -> int:
+def run_one(path: Path, out: Path) -> None:
+    """In the child: run one benchmark's main() and write its figures to `out`."""
     sys.path.insert(0, str(HERE.parent))
+    out.write_text(json.dumps(_load(path).main(), default=str))
+
+
+def main() -> int:
     results: dict[str, dict] = {}
     failed = []
     for path in sorted(HERE.glob("bench_*.py")):
-        print(f"\n=== {path.name}")
+        print(f"\n=== {path.name}", flush=True)
         started = time.perf_counter()
-        try:
-            results[path.stem] = _load(path).main()
-        except Exception:  # one broken benchmark must not hide the others' figures
-            traceback.print_exc()
-            failed.append(path.stem)
-            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "figures.json"
+            # One broken benchmark must not hide the others' figures.
+            proc = subprocess.run([sys.executable, __file__, "--one", str(path), str(out)],
+                                  check=False)
+            if proc.returncode != 0 or not out.exists():
+                failed.append(path.stem)
+                continue
+            results[path.stem] = json.loads(out.read_text())
         results[path.stem]["seconds"] = round(time.perf_counter() - started, 1)
 
     print("\n=== summary (ratios against baselines or bounds measured in the same run)")
@@ -57,4 +67,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--one":
+        run_one(Path(sys.argv[2]), Path(sys.argv[3]))
+        sys.exit(0)
     sys.exit(main())
