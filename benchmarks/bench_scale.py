@@ -62,25 +62,27 @@ MB = 1024 * 1024
 # -- the child: one Dagster job of the code location, in its own process ---------------
 
 
+def _proc_status_mb(field: str) -> float | None:
+    """A memory field of /proc/self/status (e.g. VmHWM, VmRSS) in MB; None off Linux."""
+    status = Path("/proc/self/status")
+    if not status.exists():
+        return None
+    for line in status.read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
 def own_peak_rss_mb() -> float:
     """This process's peak RSS since its exec (VmHWM), in MB; see the module docstring
-    for why not ru_maxrss."""
-    status = Path("/proc/self/status")
-    if status.exists():  # Linux
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for why not ru_maxrss (the fallback off Linux)."""
+    peak = _proc_status_mb("VmHWM")
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def rss_mb() -> float:
     """This process's RSS now (VmRSS), in MB; 0 where /proc is not there."""
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+    return _proc_status_mb("VmRSS") or 0.0
 
 
 def child(job_name: str, run_config: dict[str, Any], workers: int) -> int:

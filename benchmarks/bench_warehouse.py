@@ -54,7 +54,6 @@ from warehouse import (  # noqa: E402
     refresh_marts,
     register_ids,
 )
-from warehouse.db import sql  # noqa: E402
 from warehouse.models import bulk_settings  # noqa: E402
 
 BASE_JOBS = 20_000
@@ -118,42 +117,35 @@ def measured_floor(con, tmp: Path) -> tuple[float, float]:
     """(parse seconds, write seconds): a lower bound for raw -> core -> marts on this
     machine, measured on the rows the run just produced.
 
-    - parse: the staging model's one `from_json` over every payload, nothing else;
+    - parse: the staging model's one parse (`bedrock_job_document`) of every payload,
+      nothing else;
     - write: inserting the rows of core.jobs, core.job_events,
       core.job_status_transitions and marts.job_durations (copied to memory first,
       untimed) into a fresh file with the warehouse's storage version, in one
       transaction: what persisting the contract's row-per-job and row-per-event
       tables costs, with no computing at all.
     """
-    schema = re.search(r"from_json\(payload, '(.*?)'\) AS doc", sql("core", "stg_payloads"),
-                       re.S)
-    if schema is None:
-        raise RuntimeError("stg_payloads.sql has no from_json(payload, '...') AS doc")
     t0 = time.perf_counter()
     con.execute("SELECT count(*) FROM raw.job_payloads "
-                f"WHERE from_json(payload, '{schema.group(1)}') IS NOT NULL").fetchall()
+                "WHERE bedrock_job_document(payload) IS NOT NULL").fetchall()
     parse_s = time.perf_counter() - t0
-    tables = ("core.jobs", "core.job_events", "core.job_status_transitions",
-              "marts.job_durations")
+    copies = {table: f"floor_{table.replace('.', '_')}" for table in (
+        "core.jobs", "core.job_events", "core.job_status_transitions", "marts.job_durations")}
     with bulk_settings(con):
-        for table in tables:
-            con.execute(f"CREATE TEMP TABLE floor_{table.replace('.', '_')} AS "
-                        f"SELECT * FROM {table}")
         con.execute(f"ATTACH '{tmp / 'floor.duckdb'}' AS floor "
                     f"(STORAGE_VERSION '{STORAGE_VERSION}')")
-        for table in tables:
-            name = table.replace(".", "_")
-            con.execute(f"CREATE TABLE floor.{name} AS SELECT * FROM floor_{name} LIMIT 0")
+        for table, copy in copies.items():
+            con.execute(f"CREATE TEMP TABLE {copy} AS SELECT * FROM {table}")
+            con.execute(f"CREATE TABLE floor.{copy} AS SELECT * FROM {copy} LIMIT 0")
         t0 = time.perf_counter()
         con.begin()
-        for table in tables:
-            name = table.replace(".", "_")
-            con.execute(f"INSERT INTO floor.{name} SELECT * FROM floor_{name}")
+        for copy in copies.values():
+            con.execute(f"INSERT INTO floor.{copy} SELECT * FROM {copy}")
         con.commit()
         write_s = time.perf_counter() - t0
         con.execute("DETACH floor")
-        for table in tables:
-            con.execute(f"DROP TABLE floor_{table.replace('.', '_')}")
+        for copy in copies.values():
+            con.execute(f"DROP TABLE {copy}")
     return parse_s, write_s
 
 

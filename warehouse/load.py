@@ -362,9 +362,8 @@ def _load(con: duckdb.DuckDBPyConnection, n_items: int) -> BatchSummary:
         QUALIFY row_number() OVER (PARTITION BY job_id ORDER BY payload_seq DESC) = 1
         """
     )
-    # Core is rebuilt from each job's newest understood payload of this batch.
-    # A view over the staged rows (copying them, bodies and all, cost more than the
-    # core models): each job's newest understood payload of the batch, by payload_seq.
+    # Core is rebuilt from each job's newest understood payload of this batch: a view
+    # over the staged rows, as copying them, bodies and all, cost more than the models.
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _batch_current_seqs AS

@@ -13,24 +13,7 @@ WITH source AS (
         payload_seq,
         fetched_at,
         payload,
-        from_json(payload, '{
-            "data": {"id": "VARCHAR", "job_id": "VARCHAR", "organization_id": "VARCHAR",
-                     "project_id": "VARCHAR", "type": "VARCHAR", "status": "VARCHAR",
-                     "target_type": "VARCHAR", "target_id": "VARCHAR",
-                     "target": {"type": "VARCHAR", "id": "VARCHAR"}, "parent_id": "VARCHAR",
-                     "payload": "JSON", "results": "JSON",
-                     "error": {"code": "VARCHAR", "message": "VARCHAR"},
-                     "events": [{"status": "VARCHAR", "timestamp": "VARCHAR"}],
-                     "created_at": "VARCHAR", "updated_at": "VARCHAR", "completed_at": "VARCHAR"},
-            "id": "VARCHAR", "job_id": "VARCHAR", "organization_id": "VARCHAR",
-            "project_id": "VARCHAR", "type": "VARCHAR", "status": "VARCHAR",
-            "target_type": "VARCHAR", "target_id": "VARCHAR",
-            "target": {"type": "VARCHAR", "id": "VARCHAR"}, "parent_id": "VARCHAR",
-            "payload": "JSON", "results": "JSON",
-            "error": {"code": "VARCHAR", "message": "VARCHAR"},
-            "events": [{"status": "VARCHAR", "timestamp": "VARCHAR"}],
-            "created_at": "VARCHAR", "updated_at": "VARCHAR", "completed_at": "VARCHAR"
-        }') AS doc,
+        bedrock_job_document(payload) AS doc,
         payload IS NOT NULL AND regexp_matches(payload, '^\s*\{') AS is_object
     FROM _payload_scope
 ),

@@ -48,3 +48,24 @@ CREATE OR REPLACE TEMP MACRO wilson_high(p, n) AS
         (p + 1.959963984540054 ^ 2 / (2 * n)
          + 1.959963984540054 * sqrt(p * (1 - p) / n + 1.959963984540054 ^ 2 / (4 * n * n)))
         / (1 + 1.959963984540054 ^ 2 / n)) END;
+-- A response body parsed once into the fields the staging model reads, for both
+-- documented shapes (reference §1): the CMS envelope's `data` and the bare Vision
+-- object. `payload` and `results` stay JSON.
+CREATE OR REPLACE TEMP MACRO bedrock_job_document(body) AS from_json(body, '{
+    "data": {"id": "VARCHAR", "job_id": "VARCHAR", "organization_id": "VARCHAR",
+             "project_id": "VARCHAR", "type": "VARCHAR", "status": "VARCHAR",
+             "target_type": "VARCHAR", "target_id": "VARCHAR",
+             "target": {"type": "VARCHAR", "id": "VARCHAR"}, "parent_id": "VARCHAR",
+             "payload": "JSON", "results": "JSON",
+             "error": {"code": "VARCHAR", "message": "VARCHAR"},
+             "events": [{"status": "VARCHAR", "timestamp": "VARCHAR"}],
+             "created_at": "VARCHAR", "updated_at": "VARCHAR", "completed_at": "VARCHAR"},
+    "id": "VARCHAR", "job_id": "VARCHAR", "organization_id": "VARCHAR",
+    "project_id": "VARCHAR", "type": "VARCHAR", "status": "VARCHAR",
+    "target_type": "VARCHAR", "target_id": "VARCHAR",
+    "target": {"type": "VARCHAR", "id": "VARCHAR"}, "parent_id": "VARCHAR",
+    "payload": "JSON", "results": "JSON",
+    "error": {"code": "VARCHAR", "message": "VARCHAR"},
+    "events": [{"status": "VARCHAR", "timestamp": "VARCHAR"}],
+    "created_at": "VARCHAR", "updated_at": "VARCHAR", "completed_at": "VARCHAR"
+    }');
