@@ -1,4 +1,5 @@
-"""Marts: durations, failure rates, percentiles, transitions, stuck jobs and job trees."""
+"""Marts: durations, failure rates, percentiles, transitions, stuck jobs, job trees and
+regressions."""
 
 
 import dagster as dg
@@ -8,6 +9,7 @@ from assets.metadata import preview, table_metadata
 from pipelines.ingest import utcnow
 from pipelines.resources import WarehouseResource
 from warehouse import refresh_marts
+from warehouse.regressions import RegressionSettings
 
 # (description, ORDER BY for the preview): fixed strings, never input.
 MARTS = {
@@ -23,12 +25,52 @@ MARTS = {
                    "of finished jobs of the type, at least the floor).", "age_seconds DESC"),
     "job_trees": ("Per parent job: children, failed and canceled children, the parent's total "
                   "time and the span of its children.", "n_children DESC"),
+    "regressions": ("Per job type and metric (failure rate, re-queue share, p95 of queued, "
+                    "running and total seconds): the last 24 h of created_at against the 14 "
+                    "days before, with a one-sided p-value; is_regression flags what got "
+                    "materially and significantly worse (docs/regressions.md).",
+                    "is_regression DESC, p_value NULLS LAST"),
 }
+
+
+_REGRESSION_DEFAULTS = RegressionSettings()
+
+
+class RegressionsConfig(dg.Config):
+    """Windows and thresholds of marts.regressions (docs/regressions.md)."""
+
+    window_hours: float = _REGRESSION_DEFAULTS.window_hours
+    """The current window: jobs created in the last N hours before the refresh (24)."""
+    baseline_days: float = _REGRESSION_DEFAULTS.baseline_days
+    """The baseline: jobs created in the N days before the current window (14)."""
+    alpha: float = _REGRESSION_DEFAULTS.alpha
+    """Flag only when the one-sided p-value is below this (0.01)."""
+    min_current_n: int = _REGRESSION_DEFAULTS.min_current_n
+    """Least jobs in the current window behind a figure for it to be flagged (30)."""
+    min_baseline_n: int = _REGRESSION_DEFAULTS.min_baseline_n
+    """Least jobs in the baseline behind a figure for it to be flagged (100)."""
+    rate_min_ratio: float = _REGRESSION_DEFAULTS.rate_min_ratio
+    """Failure rate: flagged only at this many times the baseline or more (2)."""
+    rate_min_increase: float = _REGRESSION_DEFAULTS.rate_min_increase
+    """Failure rate: ... and at least this much higher, as a share (0.02 = 2 points)."""
+    requeue_min_ratio: float = _REGRESSION_DEFAULTS.requeue_min_ratio
+    """Re-queue share: flagged only at this many times the baseline or more (2)."""
+    requeue_min_increase: float = _REGRESSION_DEFAULTS.requeue_min_increase
+    """Re-queue share: ... and at least this much higher, as a share (0.02)."""
+    p95_min_ratio: float = _REGRESSION_DEFAULTS.p95_min_ratio
+    """A p95 duration: flagged only at this many times the baseline or more (1.5)."""
+    p95_min_increase_seconds: float = _REGRESSION_DEFAULTS.p95_min_increase_seconds
+    """A p95 duration: ... and at least this many seconds longer (1)."""
+
+    def settings(self) -> RegressionSettings:
+        return RegressionSettings(**self.model_dump())
 
 
 class MartsConfig(dg.Config):
     stuck_floor_seconds: float = 3600.0
     """The least time in a status that counts as stuck, whatever history says."""
+    regressions: RegressionsConfig = RegressionsConfig()
+    """Windows and thresholds of marts.regressions."""
 
 
 @dg.multi_asset(
@@ -43,7 +85,8 @@ class MartsConfig(dg.Config):
 def mart_tables(context: dg.AssetExecutionContext, config: MartsConfig,
                 warehouse: WarehouseResource):
     with warehouse.connect() as con:
-        rows = refresh_marts(con, now=utcnow(), stuck_floor_seconds=config.stuck_floor_seconds)
+        rows = refresh_marts(con, now=utcnow(), stuck_floor_seconds=config.stuck_floor_seconds,
+                             regressions=config.regressions.settings())
         context.log.info("marts refreshed: " + ", ".join(f"{k} {v}" for k, v in rows.items()))
         for name, (_, order_by) in MARTS.items():
             yield dg.MaterializeResult(
