@@ -2,6 +2,8 @@
 regressions."""
 
 
+from datetime import datetime
+
 import dagster as dg
 
 from assets.intake import WAREHOUSE_POOL
@@ -9,7 +11,7 @@ from assets.metadata import preview, table_metadata
 from pipelines.ingest import utcnow
 from pipelines.resources import WarehouseResource
 from warehouse import refresh_marts
-from warehouse.regressions import RegressionSettings
+from warehouse.regressions import RegressionSettings, describe, regressions
 
 # (description, ORDER BY for the preview): fixed strings, never input.
 MARTS = {
@@ -62,8 +64,14 @@ class RegressionsConfig(dg.Config):
     p95_min_increase_seconds: float = _REGRESSION_DEFAULTS.p95_min_increase_seconds
     """A p95 duration: ... and at least this many seconds longer (1)."""
 
+    window_end: str | None = None
+    """Where the current window ends, ISO 8601 with a zone (default: the refresh's now)."""
+
     def settings(self) -> RegressionSettings:
-        return RegressionSettings(**self.model_dump())
+        values = self.model_dump()
+        end = values.pop("window_end")
+        parsed = datetime.fromisoformat(end.replace("Z", "+00:00")) if end else None
+        return RegressionSettings(**values, window_end=parsed)
 
 
 class MartsConfig(dg.Config):
@@ -88,9 +96,14 @@ def mart_tables(context: dg.AssetExecutionContext, config: MartsConfig,
         rows = refresh_marts(con, now=utcnow(), stuck_floor_seconds=config.stuck_floor_seconds,
                              regressions=config.regressions.settings())
         context.log.info("marts refreshed: " + ", ".join(f"{k} {v}" for k, v in rows.items()))
+        found = regressions(con)
+        for row in found:
+            context.log.warning(f"regression: {describe(row)}")
         for name, (_, order_by) in MARTS.items():
+            # A number Dagster plots across runs.
+            extra = {"regressions_found": len(found)} if name == "regressions" else {}
             yield dg.MaterializeResult(
                 asset_key=["marts", name],
-                metadata=table_metadata(con, "marts", name,
+                metadata=table_metadata(con, "marts", name, **extra,
                                         preview=preview(con, "marts", name, order_by)),
             )

@@ -15,6 +15,7 @@ TABLES = frozenset({
     ("core", "jobs"), ("core", "job_events"), ("core", "job_status_transitions"),
     ("marts", "job_durations"), ("marts", "failure_rates"), ("marts", "duration_stats"),
     ("marts", "transition_matrix"), ("marts", "stuck_jobs"), ("marts", "job_trees"),
+    ("marts", "regressions"),
 })
 
 

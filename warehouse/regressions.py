@@ -14,6 +14,8 @@ from typing import Any
 
 import duckdb
 
+from warehouse.db import sql
+
 METRICS = ("failure_rate", "requeue_share", "queued_p95_seconds", "running_p95_seconds",
            "total_p95_seconds")
 
@@ -33,20 +35,24 @@ class RegressionSettings:
     requeue_min_increase: float = 0.02
     p95_min_ratio: float = 1.5  # a p95: current at least this × baseline
     p95_min_increase_seconds: float = 1.0  # ... and at least this many seconds longer
+    window_end: datetime | None = None  # where the current window ends (default: the refresh's now)
 
     def __post_init__(self) -> None:
         if self.window_hours <= 0 or self.baseline_days <= 0:
             raise ValueError("regression windows must be positive")
         if not 0 < self.alpha < 1:
             raise ValueError("alpha must be between 0 and 1")
+        if self.window_end is not None and self.window_end.tzinfo is None:
+            raise ValueError("window_end must be timezone-aware")
 
     def params(self, now: datetime) -> dict[str, Any]:
         """The bind parameters of `marts/regressions.sql` for a refresh at `now`."""
         values = asdict(self)
         window_hours = values.pop("window_hours")
         baseline_days = values.pop("baseline_days")
+        window_end = values.pop("window_end") or now
         return {
-            "now": now,
+            "now": window_end,
             "window_seconds": float(window_hours) * 3600.0,
             "baseline_seconds": float(baseline_days) * 86_400.0,
             **{k: float(v) for k, v in values.items()},
@@ -55,10 +61,7 @@ class RegressionSettings:
 
 def regressions(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """The flagged rows of `marts.regressions`, worst (smallest p-value) first."""
-    cursor = con.execute(
-        "SELECT job_type, metric, window_start, window_end, baseline_start, baseline_n, "
-        "current_n, baseline_value, current_value, ratio, p_value FROM marts.regressions "
-        "WHERE is_regression ORDER BY p_value, job_type, metric")
+    cursor = con.execute(sql("checks", "regressions"))
     columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
@@ -70,6 +73,19 @@ def format_value(metric: str, value: float | None) -> str:
     if metric in ("failure_rate", "requeue_share"):
         return f"{100 * value:.1f}%"
     return f"{value:.1f}s"
+
+
+def windows(con: duckdb.DuckDBPyConnection) -> tuple[datetime, datetime, datetime] | None:
+    """(baseline_start, window_start, window_end) of the last refresh, None before any rows."""
+    rows = con.execute("SELECT baseline_start, window_start, window_end FROM marts.regressions"
+                       " LIMIT 1").fetchall()
+    return tuple(rows[0]) if rows else None
+
+
+def describe_windows(bounds: tuple[datetime, datetime, datetime]) -> str:
+    baseline_start, window_start, window_end = bounds
+    return (f"{window_start:%Y-%m-%d %H:%M} – {window_end:%Y-%m-%d %H:%M} UTC against "
+            f"{baseline_start:%Y-%m-%d %H:%M} – {window_start:%Y-%m-%d %H:%M} UTC")
 
 
 def describe(row: dict[str, Any]) -> str:
