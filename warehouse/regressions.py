@@ -94,3 +94,24 @@ def describe(row: dict[str, Any]) -> str:
     return (f"{row['job_type']} {metric}: {format_value(metric, row['baseline_value'])} → "
             f"{format_value(metric, row['current_value'])} "
             f"(n {row['baseline_n']} → {row['current_n']}, p={row['p_value']:.2g})")
+
+
+def has_regressions_table(con: duckdb.DuckDBPyConnection) -> bool:
+    """False for a warehouse from before schema version 5, opened read-only."""
+    return bool(con.execute(
+        "SELECT count(*) FROM information_schema.tables"
+        " WHERE table_schema = 'marts' AND table_name = 'regressions'").fetchall()[0][0])
+
+
+def what_changed(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """'What changed' in plain lines: a heading naming the windows compared, then one line
+    per regression, or 'nothing significant'."""
+    if not has_regressions_table(con):
+        return ["what changed: not computed yet (the warehouse predates marts.regressions)"]
+    bounds = windows(con)
+    if bounds is None:
+        return ["what changed: no jobs in the current window or its baseline"]
+    found = regressions(con)
+    lines = [f"what changed (jobs created {describe_windows(bounds)}):"]
+    lines += [f"  {describe(row)}" for row in found] or ["  nothing significant"]
+    return lines

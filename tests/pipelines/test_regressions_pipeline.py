@@ -14,6 +14,7 @@ from assets.fetch import job_payloads
 from assets.intake import job_ledger
 from assets.marts import mart_tables
 from pipelines.simulator import DataConfig, RateLimitConfig, Shift
+from pipelines.summary import summary_text
 from tests.conftest import EPOCH
 
 ASSETS = [job_ledger, job_payloads, core_tables, mart_tables]
@@ -56,6 +57,12 @@ def test_a_slower_job_type_is_flagged(make_simulator, resources_for, warehouse_p
                  if e.check_name == "regressions")
     assert not check.passed
     assert check.metadata["regressions"].value == len(flagged)
+    assert "| symbol_match | total_p95_seconds |" in check.metadata["flagged"].value
+    # The closing summary starts with them, after naming the windows compared.
+    text = summary_text(warehouse_path)
+    assert "what changed (jobs created 2025-12-31 00:00 – 2026-01-01 00:00 UTC against " \
+           "2025-12-17 00:00 – 2025-12-31 00:00 UTC):\n  symbol_match " in text
+    assert text.index("what changed") < text.index("requested job IDs")
 
 
 def test_no_shift_flags_nothing(make_simulator, resources_for, warehouse_path, instance):
@@ -64,3 +71,6 @@ def test_no_shift_flags_nothing(make_simulator, resources_for, warehouse_path, i
     check = next(e for e in result.get_asset_check_evaluations()
                  if e.check_name == "regressions")
     assert check.passed
+    assert "what changed (jobs created 2025-12-31 00:00 – 2026-01-01 00:00 UTC against " \
+           "2025-12-17 00:00 – 2025-12-31 00:00 UTC):\n  nothing significant\n" in summary_text(
+               warehouse_path)
