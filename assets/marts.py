@@ -64,6 +64,9 @@ class RegressionsConfig(dg.Config):
     p95_min_increase_seconds: float = _REGRESSION_DEFAULTS.p95_min_increase_seconds
     """A p95 duration: ... and at least this many seconds longer (1)."""
 
+    mid_p: bool = _REGRESSION_DEFAULTS.mid_p
+    """Use Lancaster's mid-p (more power, false alarms nearer alpha) instead of the exact
+    test's p-value (false)."""
     window_end: str | None = None
     """Where the current window ends, ISO 8601 with a zone (default: the refresh's now)."""
 

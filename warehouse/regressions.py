@@ -35,6 +35,7 @@ class RegressionSettings:
     requeue_min_increase: float = 0.02
     p95_min_ratio: float = 1.5  # a p95: current at least this × baseline
     p95_min_increase_seconds: float = 1.0  # ... and at least this many seconds longer
+    mid_p: bool = False  # Lancaster's mid-p instead of the exact (conservative) p-value
     window_end: datetime | None = None  # where the current window ends (default: the refresh's now)
 
     def __post_init__(self) -> None:
@@ -51,10 +52,12 @@ class RegressionSettings:
         window_hours = values.pop("window_hours")
         baseline_days = values.pop("baseline_days")
         window_end = values.pop("window_end") or now
+        mid_p = bool(values.pop("mid_p"))
         return {
             "now": window_end,
             "window_seconds": float(window_hours) * 3600.0,
             "baseline_seconds": float(baseline_days) * 86_400.0,
+            "mid_p": mid_p,
             **{k: float(v) for k, v in values.items()},
         }
 

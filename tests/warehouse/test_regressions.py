@@ -17,8 +17,8 @@ from warehouse.regressions import RegressionSettings, describe, regressions
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
 
-def exact_midp(x_c: int, n_c: int, x_b: int, n_b: int) -> float:
-    """Fisher's one-sided mid-p in exact rational arithmetic (the reference)."""
+def exact_midp(x_c: int, n_c: int, x_b: int, n_b: int, weight: Fraction = Fraction(1, 2)) -> float:
+    """Fisher's one-sided mid-p (or, with weight 1, p-value) in exact rational arithmetic."""
     total, hits = n_c + n_b, x_c + x_b
 
     def pmf(k: int) -> Fraction:
@@ -26,7 +26,7 @@ def exact_midp(x_c: int, n_c: int, x_b: int, n_b: int) -> float:
                         math.comb(total, n_c))
 
     upper = sum((pmf(k) for k in range(x_c + 1, min(hits, n_c) + 1)), Fraction(0))
-    return float(upper + pmf(x_c) / 2)
+    return float(upper + pmf(x_c) * weight)
 
 
 @pytest.mark.parametrize(("x_c", "n_c", "x_b", "n_b"), [
@@ -35,14 +35,19 @@ def exact_midp(x_c: int, n_c: int, x_b: int, n_b: int) -> float:
 ])
 def test_fisher_macro_matches_exact_arithmetic(con: duckdb.DuckDBPyConnection, x_c, n_c, x_b,
                                               n_b) -> None:
-    got = con.execute("SELECT fisher_greater_midp(?, ?, ?, ?)", [x_c, n_c, x_b, n_b]).fetchone()
+    got = con.execute("SELECT fisher_greater_midp(?, ?, ?, ?), fisher_greater(?, ?, ?, ?, 1.0)",
+                      [x_c, n_c, x_b, n_b] * 2).fetchone()
     assert got[0] == pytest.approx(exact_midp(x_c, n_c, x_b, n_b), rel=1e-9, abs=1e-300)
+    assert got[1] == pytest.approx(exact_midp(x_c, n_c, x_b, n_b, Fraction(1)), rel=1e-9,
+                                   abs=1e-300)
 
 
 def test_fisher_macro_known_values(con: duckdb.DuckDBPyConnection) -> None:
     # Fisher's lady tasting tea, 3 of 4 right: exact one-sided p = 17/70, mid-p = 9/70.
     assert con.execute("SELECT fisher_greater_midp(3, 4, 1, 4)").fetchone()[0] == pytest.approx(
         9 / 70, rel=1e-12)
+    assert con.execute("SELECT fisher_greater(3, 4, 1, 4, 1.0)").fetchone()[0] == pytest.approx(
+        17 / 70, rel=1e-12)
     # Nothing happened anywhere: no evidence either way.
     assert con.execute("SELECT fisher_greater_midp(0, 10, 0, 20)").fetchone()[0] == 0.5
     # An empty side has no test.
@@ -124,8 +129,13 @@ def test_row_figures_and_windows(scenario: duckdb.DuckDBPyConnection) -> None:
     assert row[3:7] == (400, 80, 20, 20)
     assert row[7] == pytest.approx(0.05) and row[8] == pytest.approx(0.25)
     assert row[9] == pytest.approx(5.0)
-    assert row[10] == pytest.approx(exact_midp(20, 80, 20, 400), rel=1e-9)
+    # The exact test's p-value by default; the mid-p when asked.
+    assert row[10] == pytest.approx(exact_midp(20, 80, 20, 400, Fraction(1)), rel=1e-9)
     assert row[10] < 1e-6
+    refresh_marts(scenario, now=NOW, regressions=RegressionSettings(mid_p=True))
+    mid = scenario.execute("SELECT p_value FROM marts.regressions WHERE job_type = 'compare'"
+                           " AND metric = 'failure_rate'").fetchone()[0]
+    assert mid == pytest.approx(exact_midp(20, 80, 20, 400), rel=1e-9) and mid < row[10]
     # Jobs outside both windows count nowhere.
     assert scenario.execute("SELECT count(*) FROM marts.regressions"
                             " WHERE job_type = 'block_preprocess'").fetchone()[0] == 0

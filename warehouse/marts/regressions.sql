@@ -2,7 +2,8 @@
 -- the trailing baseline before it (docs/regressions.md). Reads marts.job_durations.
 -- Parameters: $now (TIMESTAMPTZ, the window's end), $window_seconds, $baseline_seconds,
 -- $alpha, $min_current_n, $min_baseline_n, $rate_min_ratio, $rate_min_increase,
--- $requeue_min_ratio, $requeue_min_increase, $p95_min_ratio, $p95_min_increase_seconds.
+-- $requeue_min_ratio, $requeue_min_increase, $p95_min_ratio, $p95_min_increase_seconds,
+-- $mid_p (BOOLEAN: Lancaster's mid-p instead of the exact test's p-value).
 -- Rates (failure_rate over terminal jobs, requeue_share over terminal jobs that ran) are
 -- tested by Fisher's exact test on (hits, n) current vs baseline; a p95 by the same test
 -- on the jobs above the pooled 95th percentile (label-free, so the test stays exact).
@@ -93,7 +94,8 @@ tested AS (
     SELECT
         *,
         CASE WHEN baseline_value > 0 THEN current_value / baseline_value END AS ratio,
-        fisher_greater_midp(current_hits, current_n, baseline_hits, baseline_n) AS p_value,
+        fisher_greater(current_hits, current_n, baseline_hits, baseline_n,
+                       CASE WHEN $mid_p THEN 0.5 ELSE 1.0 END) AS p_value,
         CASE
             WHEN metric = 'failure_rate' THEN $rate_min_ratio
             WHEN metric = 'requeue_share' THEN $requeue_min_ratio

@@ -14,7 +14,7 @@ CREATE TABLE marts.regressions (
     current_value  DOUBLE,              -- The metric over the current window.
     ratio          DOUBLE,              -- current_value / baseline_value (NULL when the baseline is 0).
     test_threshold_seconds DOUBLE,      -- extra: For a p95, the pooled 95th percentile the test counts jobs above.
-    p_value        DOUBLE,              -- One-sided mid-p of Fisher's exact test that the current window is worse (docs/regressions.md).
+    p_value        DOUBLE,              -- One-sided p-value of Fisher's exact test that the current window is worse (docs/regressions.md).
     is_material    BOOLEAN,             -- extra: The change clears the materiality thresholds and the minimum counts.
     is_regression  BOOLEAN              -- Material and p_value below alpha (default 0.01): flagged as a regression.
 );
