@@ -106,15 +106,36 @@ def has_regressions_table(con: duckdb.DuckDBPyConnection) -> bool:
         " WHERE table_schema = 'marts' AND table_name = 'regressions'").fetchall()[0][0])
 
 
+@dataclass(frozen=True)
+class WhatChanged:
+    """What the last refresh found: the windows it compared (None when it had no jobs in
+    either, or the warehouse predates the mart) and the regressions, worst first."""
+
+    computed: bool
+    windows: tuple[datetime, datetime, datetime] | None
+    rows: list[dict[str, Any]]
+
+    @property
+    def heading(self) -> str:
+        if not self.computed:
+            return "not computed yet (the warehouse predates marts.regressions)"
+        if self.windows is None:
+            return "no jobs in the current window or its baseline"
+        return f"jobs created {describe_windows(self.windows)}"
+
+
+def what_changed_summary(con: duckdb.DuckDBPyConnection) -> WhatChanged:
+    if not has_regressions_table(con):
+        return WhatChanged(False, None, [])
+    return WhatChanged(True, windows(con), regressions(con))
+
+
 def what_changed(con: duckdb.DuckDBPyConnection) -> list[str]:
     """'What changed' in plain lines: a heading naming the windows compared, then one line
     per regression, or 'nothing significant'."""
-    if not has_regressions_table(con):
-        return ["what changed: not computed yet (the warehouse predates marts.regressions)"]
-    bounds = windows(con)
-    if bounds is None:
-        return ["what changed: no jobs in the current window or its baseline"]
-    found = regressions(con)
-    lines = [f"what changed (jobs created {describe_windows(bounds)}):"]
-    lines += [f"  {describe(row)}" for row in found] or ["  nothing significant"]
+    found = what_changed_summary(con)
+    if found.windows is None:
+        return [f"what changed: {found.heading}"]
+    lines = [f"what changed ({found.heading}):"]
+    lines += [f"  {describe(row)}" for row in found.rows] or ["  nothing significant"]
     return lines

@@ -1,6 +1,4 @@
-"""Alerts: after a real pipeline run, the sensor posts each new regression and stuck-job
-burst once per window to a real local webhook, survives receivers that fail or hang, and
-the webhook URL (a secret) appears in no log, event, cursor, exception or warehouse cell."""
+"""Alerts post once per window to a real webhook, survive 500s and hangs, never leak the URL."""
 
 from __future__ import annotations
 

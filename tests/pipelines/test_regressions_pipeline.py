@@ -1,5 +1,4 @@
-"""A shift injected in the simulator is flagged, with its type and metric, after a real
-pipeline run over HTTP; the same data without the shift flags nothing."""
+"""A simulator shift is flagged with its type and metric after a real run; no shift, no flag."""
 
 from __future__ import annotations
 

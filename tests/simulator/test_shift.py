@@ -1,5 +1,4 @@
-"""Simulator shifts: a job type gets worse by the factor asked, only from the moment asked,
-deterministically from the seed, and data without a shift is unchanged."""
+"""Simulator shifts: worse by the factor from the moment asked, seeded; no shift, same data."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Contract: marts.regressions flags a job type's metric only when it got materially and
-significantly worse, with an exact one-sided test (docs/regressions.md)."""
+"""marts.regressions flags only what got materially and significantly worse (exact test)."""
 
 from __future__ import annotations
 
