@@ -7,7 +7,7 @@ from datetime import datetime
 import dagster as dg
 
 from assets.intake import WAREHOUSE_POOL
-from assets.metadata import preview, table_metadata
+from assets.metadata import mart_trends, preview, table_metadata
 from pipelines.ingest import utcnow
 from pipelines.resources import WarehouseResource
 from warehouse import refresh_marts
@@ -18,7 +18,8 @@ MARTS = {
     "job_durations": ("Per job: final status, queued/running/total seconds, run attempts "
                       "(re-queues) and number of events.", "total_seconds DESC NULLS LAST"),
     "failure_rates": ("Per day of creation and job type: jobs, completed, failed, canceled and "
-                      "the failure rate with its 95% Wilson interval.", "day DESC, jobs DESC"),
+                      "the failure rate with its 95% Wilson interval.",
+                      "failure_rate_ci_low DESC NULLS LAST, jobs DESC"),
     "duration_stats": ("Per job type and phase (queued, running, total): n, mean, p50, p90, "
                        "p95, p99 and max seconds.", "p95_seconds DESC NULLS LAST"),
     "transition_matrix": ("Per (from, to) status pair: how often it happens and how long the "
@@ -32,6 +33,22 @@ MARTS = {
                     "days before, with a one-sided p-value; is_regression flags what got "
                     "materially and significantly worse (docs/regressions.md).",
                     "is_regression DESC, p_value NULLS LAST"),
+}
+
+# The preview's columns: the rows worth reading (the slowest jobs and types, the highest
+# failure rates with evidence, the regressions) in few enough columns to read in the UI's
+# dialog without scrolling sideways.
+PREVIEW_COLUMNS = {
+    "job_durations": ("job_type", "final_status", "queued_seconds", "running_seconds",
+                      "total_seconds", "run_attempts"),
+    "failure_rates": ("day", "job_type", "jobs", "failed", "failure_rate",
+                      "failure_rate_ci_low"),
+    "duration_stats": ("job_type", "phase", "n", "p50_seconds", "p95_seconds", "max_seconds"),
+    "transition_matrix": ("from_status", "to_status", "n", "p50_seconds", "p95_seconds"),
+    "stuck_jobs": ("job_type", "status", "status_since", "age_seconds", "threshold_seconds"),
+    "job_trees": ("parent_type", "n_children", "children_failed", "parent_total_seconds"),
+    "regressions": ("job_type", "metric", "baseline_value", "current_value", "current_n",
+                    "p_value", "is_regression"),
 }
 
 
@@ -102,11 +119,12 @@ def mart_tables(context: dg.AssetExecutionContext, config: MartsConfig,
         found = regressions(con)
         for row in found:
             context.log.warning(f"regression: {describe(row)}")
+        trends = mart_trends(con)  # numbers Dagster plots across runs
         for name, (_, order_by) in MARTS.items():
-            # A number Dagster plots across runs.
-            extra = {"regressions_found": len(found)} if name == "regressions" else {}
             yield dg.MaterializeResult(
                 asset_key=["marts", name],
-                metadata=table_metadata(con, "marts", name, **extra,
-                                        preview=preview(con, "marts", name, order_by)),
+                metadata=table_metadata(
+                    con, "marts", name, **trends.get(name, {}),
+                    preview=preview(con, "marts", name, order_by,
+                                    columns=PREVIEW_COLUMNS[name])),
             )
