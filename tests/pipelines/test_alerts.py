@@ -219,11 +219,17 @@ def test_the_webhook_url_appears_nowhere(refreshed, receiver, caplog, capsys, mo
     seen += "".join(f"{r.skip_message}{c}" for r, c in results)
     assert "ConnectionError" in seen
     assert CANARY not in seen and "/services/" not in seen
-    # The resource built from the environment: not in its repr, nor in any event.
+    # The resource built from the environment (an EnvVar, resolved when the sensor runs):
+    # it posts, and the URL is not in its repr, the result, nor in any event.
     monkeypatch.setenv("BEDROCK_ALERT_WEBHOOK", hook.url)
     from pipelines.resources import build_resources
     resource = build_resources()["alerts"]
     assert CANARY not in repr(resource) and CANARY not in str(resource)
+    posted = len(hook.bodies)
+    context = dg.build_sensor_context(instance=instance, resources={
+        "alerts": resource, "warehouse": WarehouseResource(path=str(warehouse))})
+    result = alerts_sensor(context)
+    assert len(hook.bodies) > posted and CANARY not in f"{result.skip_message}{context.cursor}"
     events = instance.fetch_materializations(dg.AssetKey(["marts", "regressions"]),
                                              limit=10).records
     assert events and all(CANARY not in str(e.event_log_entry) for e in events)
