@@ -25,8 +25,6 @@ from pipelines.simulator import DEMO_API_KEY, DataConfig, FaultConfig, RateLimit
 from pipelines.summary import print_summary
 
 DEMO_RATE_LIMIT = RateLimitConfig(limit=1000, window_seconds=10)
-EXAMPLE_QUERY = ('query it: .venv/bin/bedrock-jobs sql '
-                 '"SELECT * FROM marts.duration_stats ORDER BY p95_seconds DESC LIMIT 10"')
 
 
 def _epoch(state: Path) -> float:
@@ -79,9 +77,8 @@ def run_demo(jobs: int = 4000) -> int:
         print(f"the demo run failed (run {outcome.run_id})")
         return 1
     print()
-    print_summary(warehouse)
+    print_summary(warehouse, inbox)
     print(f"\nrun {outcome.run_id} took {outcome.seconds:.1f}s; see it with `make ui`.")
-    print(EXAMPLE_QUERY)
     print(f"report (open it offline in any browser, or `bedrock-jobs report --open`): "
           f"{report_path(warehouse).resolve()}")
     return 0

@@ -1,6 +1,8 @@
 """The Dagster instance the CLI, the demo and `make ui` share.
 
-`DAGSTER_HOME` defaults to `.dagster_home/` in the project, so runs started by
+`DAGSTER_HOME` defaults to `.dagster_home/` in the current folder, beside the
+default warehouse (`warehouse/bedrock.duckdb`, also relative to it): in a
+checkout, or in a folder made by `bedrock-jobs init`, runs started by
 `bedrock-jobs ingest` show in the web UI's history. Its `dagster.yaml` limits
 the `bedrock_warehouse` pool to one step at a time across runs: DuckDB admits
 one writing process, so two runs never write the warehouse at once.
@@ -12,7 +14,8 @@ import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_HOME = PROJECT_ROOT / ".dagster_home"
+"""The checkout this code runs from, if it runs from one (else site-packages)."""
+DEFAULT_HOME = ".dagster_home"
 
 DAGSTER_YAML = """\
 # Written by bedrock-jobs (pipelines/instance.py). Local storage; see README "Production"
@@ -42,3 +45,8 @@ def ensure_dagster_home() -> Path:
         config.write_text(DAGSTER_YAML)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
+
+
+def is_checkout() -> bool:
+    """Whether the code runs from a source checkout (not an installed package)."""
+    return all((PROJECT_ROOT / name).is_file() for name in ("pyproject.toml", "workspace.yaml"))

@@ -1,18 +1,27 @@
-"""The inbox sensor: a run for each new ID file dropped in `BEDROCK_INBOX`."""
+"""The inbox sensor: a run for each new ID file dropped in `BEDROCK_INBOX`.
+
+On by default: wherever a Dagster daemon runs (`make ui` / `dg dev`, or
+`dagster-daemon run` in production) a file dropped in the inbox starts a run.
+Without a daemon nothing watches the inbox; `bedrock-jobs ingest` says so when
+it sees files waiting there.
+"""
 
 
 import json
 
 import dagster as dg
 
+from pipelines.intake import inbox_files
 from pipelines.jobs import ingest
 from pipelines.resources import InboxResource
 
 
 @dg.sensor(job=ingest, minimum_interval_seconds=30,
-           default_status=dg.DefaultSensorStatus.STOPPED,
-           description="Starts an ingest run for every new file in the inbox (one ID per line, "
-                       "or a CSV with a job_id column).")
+           default_status=dg.DefaultSensorStatus.RUNNING,
+           description="On by default (it runs wherever the Dagster daemon runs): starts an "
+                       "ingest run for every new file in the inbox (BEDROCK_INBOX; one ID per "
+                       "line, or a CSV with a job_id column). Read files move to "
+                       "inbox/processed/, refused ones to inbox/rejected/ with their reason.")
 def inbox_sensor(context: dg.SensorEvaluationContext, inbox: InboxResource):
     folder = inbox.folder
     if not folder.is_dir():
@@ -20,7 +29,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, inbox: InboxResource):
     # The cursor holds the files already requested (name -> size, mtime), so a
     # file is requested once even if its run has not moved it aside yet.
     seen: dict[str, list[float]] = json.loads(context.cursor) if context.cursor else {}
-    present = {p.name: p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")}
+    present = {p.name: p for p in inbox_files(folder)}
     requests = []
     for name, path in sorted(present.items()):
         stat = path.stat()

@@ -47,6 +47,8 @@ CONTRACT: dict[str, tuple[str, ...]] = {
 # Tables no asset describes.
 TABLES = {
     "ops.schema_version": "One row per applied schema migration.",
+    "ops.publications": "One row per publication of the read-only copy (`<stem>.read.duckdb`): "
+                        "the copy holds every row committed before its newest `published_at`.",
     "ops.discovery_state": "The discovery watermark: the newest `created_at` registered "
                            "through `GET /jobs`, so each run lists only what is new.",
     "raw.latest_payloads": "One row per job with a stored payload: its newest payload's "

@@ -13,10 +13,11 @@ from assets.core import core_tables
 from assets.fetch import job_payloads
 from assets.intake import job_ledger
 from assets.marts import mart_tables
+from assets.publish import read_copy
 from pipelines.resources import BedrockApiResource, InboxResource, WarehouseResource
 from pipelines.simulator import DEMO_API_KEY
 
-ASSETS = [job_ledger, job_payloads, core_tables, mart_tables, *ALL_CHECKS]
+ASSETS = [job_ledger, job_payloads, core_tables, mart_tables, read_copy, *ALL_CHECKS]
 
 # What "the same tables" means: every contract table, without the columns that
 # record when we happened to fetch (those differ between any two runs).
