@@ -55,7 +55,7 @@ def job_payloads(
     summaries = []
     # A long fetch refreshes the read-only copy every few minutes, so readers see progress.
     publisher = PeriodicPublisher(warehouse.path, warehouse.publish_every_seconds,
-                                  run_id=context.run_id)
+                                  run_id=context.run.run_id)
     with fatal_api_errors(), bedrock.client() as client:
         for round_number in range(MAX_PARENT_ROUNDS):
             filters = {"max_attempts": config.max_attempts,

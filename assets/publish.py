@@ -33,7 +33,7 @@ UPSTREAM = [["ops", "job_ledger"], ["raw", "job_payloads"],
 def read_copy(context: dg.AssetExecutionContext,
               warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
-        publication = publish(con, warehouse.path, run_id=context.run_id)
+        publication = publish(con, warehouse.path, run_id=context.run.run_id)
     context.log.info(f"published {publication.path.resolve()} "
                      f"({publication.bytes / 1e6:.1f} MB in {publication.seconds:.2f}s)")
     return dg.MaterializeResult(metadata={

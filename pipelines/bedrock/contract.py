@@ -1,4 +1,4 @@
-"""Typed job records, parsed at the boundary from both documented shapes (reference §1).
+"""Typed job records, parsed at the boundary from both documented shapes (docs/api-contract.md).
 
 - **CMS**: `{"data": {...}}`, `id`, `target_type`/`target_id`, `updated_at`.
 - **Vision**: a bare object, `job_id`, `target{type,id}`, `completed_at`, `results`.
@@ -9,7 +9,7 @@ lost silently:
 - absent or `null` fields become `None` (`events` missing/`null` → no events);
 - timestamps accept `Z`, offsets, fractions, and are returned as aware UTC;
   a naive timestamp is read as UTC;
-- statuses are canonicalised case-insensitively (design.md, Statuses); an
+- statuses are canonicalised case-insensitively (docs/api-contract.md, Statuses); an
   unknown spelling is kept as its trimmed upper-case form, never dropped;
 - a field that is *present but malformed* (an event that isn't an object, a
   timestamp that isn't one, an ID that isn't a string) raises `ContractError`.

@@ -16,7 +16,7 @@ from warehouse.db import SQL_DIR, migrations
 
 SCHEMAS = ("ops", "raw", "core", "marts")
 
-# The warehouse contract of design.md: these names and columns are stable.
+# The warehouse contract: users and dashboards rely on these names and columns.
 CONTRACT: dict[str, tuple[str, ...]] = {
     "ops.job_ledger": ("job_id", "source", "requested_at", "last_attempt_at", "attempts",
                        "outcome", "http_status", "error_code", "error_detail", "request_id",
@@ -250,8 +250,8 @@ def dictionary_markdown() -> str:
         "",
         "Every table and view of the warehouse (`BEDROCK_WAREHOUSE`), its columns and their "
         "types, as the migrations in `warehouse/schema/` create them. Columns marked "
-        "**contract** are the stable SQL interface of `design.md`; others may change. "
-        "Timestamps are `TIMESTAMPTZ` in UTC; durations are `DOUBLE` seconds.",
+        "**contract** are the stable SQL interface users and dashboards rely on; others may "
+        "change. Timestamps are `TIMESTAMPTZ` in UTC; durations are `DOUBLE` seconds.",
         "",
         f"Schema version {migrations()[-1][0]}.",
         "",

@@ -47,17 +47,21 @@ def table_hashes(path: Path) -> dict[str, list[str]]:
 
 def run_pipeline(sim, warehouse_path: Path, inbox_path: Path, *, api_key: str = DEMO_API_KEY,
                  read_timeout: float = 30.0, max_attempts: int = 6, discover: bool = True,
-                 instance: dg.DagsterInstance | None = None):
+                 instance: dg.DagsterInstance | None = None,
+                 publish_every_seconds: float = 300.0, fetch: dict | None = None):
     resources = {
         "bedrock": BedrockApiResource(base_url=sim.base_url, api_key=api_key, workers=8,
                                       read_timeout=read_timeout, max_attempts=max_attempts),
-        "warehouse": WarehouseResource(path=str(warehouse_path)),
+        "warehouse": WarehouseResource(path=str(warehouse_path),
+                                       publish_every_seconds=publish_every_seconds),
         "inbox": InboxResource(path=str(inbox_path)),
     }
+    run_config: dict = {"ops": {"ops__job_ledger": {"config": {"discover": discover}}}}
+    if fetch:
+        run_config["ops"]["raw__job_payloads"] = {"config": fetch}
     with dg.instance_for_test() if instance is None else _nullcontext(instance) as inst:
         return dg.materialize(ASSETS, instance=inst, resources=resources, raise_on_error=False,
-                              run_config={"ops": {"ops__job_ledger": {"config": {
-                                  "discover": discover}}}})
+                              run_config=run_config)
 
 
 class _nullcontext:
