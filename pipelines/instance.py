@@ -34,15 +34,20 @@ telemetry:
 """
 
 
-def ensure_dagster_home() -> Path:
-    """Set `DAGSTER_HOME` (if unset) and give it a `dagster.yaml` (if missing)."""
-    home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_HOME).resolve()
+def write_instance_config(home: Path) -> None:
+    """Give `home` our `dagster.yaml` (if missing; ours is kept current, a user's own
+    file, one without our header, is left alone)."""
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    # Ours (it starts with our header) is kept current; a user's own file is left alone.
     if not config.exists() or (config.read_text().startswith(DAGSTER_YAML.splitlines()[0])
                                and config.read_text() != DAGSTER_YAML):
         config.write_text(DAGSTER_YAML)
+
+
+def ensure_dagster_home() -> Path:
+    """Set `DAGSTER_HOME` (if unset) and give it a `dagster.yaml` (if missing)."""
+    home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_HOME).resolve()
+    write_instance_config(home)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 

@@ -6,7 +6,8 @@ project's root module beside its `pyproject.toml`). The folder this writes is
 that project: a `pyproject.toml` with `[tool.dg]`, a two-line module that
 re-exports the installed code location, a `workspace.yaml` for `dagster dev` and
 `dagster-webserver -w`, and a `.env` that points `DAGSTER_HOME` at the folder's
-own instance, so `dg dev` shows the runs `bedrock-jobs ingest` started there.
+own instance (`.dagster_home/`, with the `dagster.yaml` the CLI writes), so
+`dg dev` there shows the runs `bedrock-jobs ingest` started there.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipelines import __version__
+from pipelines.instance import write_instance_config
 
 MODULE = "bedrock_jobs_location"
 
@@ -52,7 +54,8 @@ def init_project(folder: Path) -> list[Path]:
     Files that exist are left alone, so running it again is safe.
     """
     folder = folder.resolve()
-    texts = {**FILES, ".env": f"DAGSTER_HOME={folder / '.dagster_home'}\n"}
+    home = folder / ".dagster_home"
+    texts = {**FILES, ".env": f"DAGSTER_HOME={home}\n"}
     written = []
     for name, text in texts.items():
         path = folder / name
@@ -61,4 +64,5 @@ def init_project(folder: Path) -> list[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         written.append(path)
+    write_instance_config(home)  # the pool limit of one warehouse writer, run monitoring
     return written
