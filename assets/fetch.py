@@ -81,6 +81,8 @@ def job_payloads(
 
     metadata = combined_metadata(summaries)
     metadata["published_during_fetch"] = len(publisher.published)
+    metadata["publish_seconds_during_fetch"] = round(
+        sum(p.seconds for p in publisher.published), 3)
     with warehouse.connect() as con:
         metadata = table_metadata(con, "raw", "job_payloads", **metadata)
     return dg.MaterializeResult(metadata=metadata)

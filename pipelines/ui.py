@@ -46,6 +46,7 @@ def run_ui(port: int = 3000) -> int:
         env["BEDROCK_API_KEY"] = DEMO_API_KEY
         print(f"BEDROCK_API_KEY is not set: serving the bundled simulator at "
               f"{simulator.base_url} and pointing the UI at it.", flush=True)
+    env["VIRTUAL_ENV"] = sys.prefix  # dg runs in this environment: say so (no mismatch warning)
     try:
         return subprocess.call(dg_dev_command(port, Path.cwd()), env=env)
     except KeyboardInterrupt:
