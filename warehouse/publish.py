@@ -74,7 +74,9 @@ def publish(con: duckdb.DuckDBPyConnection, warehouse_path: str | Path, *,
         # only in the WAL: a copy of the main file would miss them.
         raise PublishError(f"{wal.name} still holds rows after CHECKPOINT; not publishing")
     row = first_row(con.execute("SELECT count(*) FROM core.jobs"))
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    # One name: publishers are one at a time (each holds the working file's write lock),
+    # and a copy left half-written by a killed run is simply overwritten by the next.
+    tmp = target.with_name(f".{target.name}.tmp")
     try:
         size = _copy_synced(source, tmp)
         os.replace(tmp, target)

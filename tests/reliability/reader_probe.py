@@ -97,7 +97,7 @@ def main(warehouse: str, stop_file: str) -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[3:] == ["published"]:
+    if sys.argv[3:4] == ["published"]:
         published(read_copy_path(sys.argv[1]), sys.argv[2])
     else:
         main(sys.argv[1], sys.argv[2])
