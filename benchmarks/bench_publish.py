@@ -9,12 +9,13 @@ Two legs, both printed as ratios against figures measured in this same run:
   during the fetch and the run-end step) and their share, and the fetch rate.
 - 100,000 and 1,000,000 jobs: a warehouse loaded from generated payloads (the pipeline's
   `load_batch` in 100,000-job batches + `refresh_marts`: the run's own warehouse work),
-  then published. The run's time at that size is projected from what this run measured:
-  N / the fetch rate of the real-run leg + the warehouse work just timed, and the
-  publications in it are one at the end plus one per `publish_every_seconds` (300 s) of
-  fetching plus the first-batch copy. Two shares are printed: of that run, and of the
-  warehouse work alone (as if fetching cost nothing: a bound no run can beat).
-  Goal: publishing <= 5% of the run's time.
+  then published three times (the median counts). The run's time at that size is
+  projected from the real-run leg's whole-run rate (jobs per second of wall time,
+  fetching, writing, checks and marts included), and never less than the warehouse work
+  just timed; the publications in it are one at the end, one after the first batch, and
+  one per `publish_every_seconds` (300 s) of the run. Two shares are printed: of that
+  run, and of the warehouse work alone (as if fetching cost nothing: a bound no run can
+  beat). Goal: publishing <= 5% of the run's time.
 
 The real API's rate limit (60-300 requests a minute per key) makes real runs hundreds of
 times longer than the simulator's unthrottled ones, so real shares are smaller still.
@@ -89,6 +90,7 @@ def real_run(n_jobs: int, folder: Path) -> dict[str, Any]:
     return {"jobs": n_jobs, "fetches": fetches, "run_seconds": seconds,
             "publish_seconds": during + at_end, "publish_end_seconds": at_end,
             "fetch_rate": fetches / fetch_seconds if fetch_seconds else 0.0,
+            "run_rate": fetches / seconds,
             "size_mb": figure("published__read_copy", "size_mb")}
 
 
@@ -132,15 +134,14 @@ def main(quick: bool = False) -> dict[str, Any]:
         met = share <= GOAL_SHARE
         for n_jobs in QUICK_SIZES if quick else SIZES:
             leg = warehouse_leg(n_jobs, Path(tmp))
-            fetch = n_jobs / run["fetch_rate"]
-            run_seconds = fetch + leg["warehouse_seconds"]
-            publications = 2 + int(fetch // PUBLISH_EVERY)  # first batch, every 300 s, end
+            run_seconds = max(n_jobs / run["run_rate"], leg["warehouse_seconds"])
+            publications = 2 + int(run_seconds // PUBLISH_EVERY)  # first batch, 300 s, end
             projected = publications * leg["publish_seconds"] / run_seconds
             bound = leg["publish_seconds"] / leg["warehouse_seconds"]
             print(f"{n_jobs:>9,} jobs: publish {leg['publish_seconds']:.2f} s "
                   f"({leg['size_mb']:,.0f} MB; tries {leg['publish_seconds_all']}); "
                   f"warehouse work {leg['warehouse_seconds']:.1f} s; run ~{run_seconds:,.0f} s "
-                  f"at {run['fetch_rate']:,.0f} fetches/s with {publications} publications "
+                  f"at {run['run_rate']:,.0f} jobs/s with {publications} publications "
                   f"-> {projected:.2%} of the run (goal <= {GOAL_SHARE:.0%}); one publication "
                   f"against the warehouse work alone: {bound:.1%}", flush=True)
             figures[f"publish_seconds_{n_jobs}"] = round(leg["publish_seconds"], 3)

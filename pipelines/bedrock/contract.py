@@ -116,9 +116,9 @@ class JobRecord:
 
     @property
     def is_terminal(self) -> bool:
-        """Terminal by the last event if there are events, else by the top-level status."""
-        last = self.events[-1].status if self.events else self.status
-        return last in TERMINAL_STATUSES
+        """Terminal when the top-level status or the last event is (warehouse/core/jobs.sql)."""
+        last = self.events[-1].status if self.events else None
+        return self.status in TERMINAL_STATUSES or last in TERMINAL_STATUSES
 
 
 def unwrap(payload: object) -> Mapping[str, Any]:

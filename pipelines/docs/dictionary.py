@@ -112,6 +112,12 @@ COLUMNS: dict[str, str] = {
     "core.jobs.error_message": "The job's `error.message`, for failed jobs.",
     "core.jobs.payload": "The latest payload of the job, as JSON.",
     "core.jobs.fetched_at": "When the latest payload was fetched.",
+    "core.jobs.status": f"The job's {STATUS}. Terminal means finished: when the top-level "
+                        "status or the last event is terminal, this is that terminal status "
+                        "(the top-level one first when both are terminal and disagree); "
+                        "otherwise the last event's, or the top-level one without events.",
+    "core.jobs.is_terminal": "True when the top-level status or the last event is COMPLETED, "
+                             "FAILED or CANCELED: the job is never fetched again.",
     "core.jobs.reported_status": "Canonical form of the payload's top-level `status` field.",
     "core.jobs.reported_status_raw": "The top-level `status` field as sent.",
     "core.jobs.results": "Vision `results`, as JSON.",
