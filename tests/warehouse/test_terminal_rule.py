@@ -7,11 +7,10 @@ from __future__ import annotations
 import pytest
 
 from pipelines.bedrock.contract import parse_job
+from tests.warehouse.conftest import FETCHED_AT
 from warehouse import ids_to_fetch, load_batch, register_ids
 from warehouse.db import sql
 from warehouse.models import refresh_marts
-
-from tests.warehouse.conftest import FETCHED_AT
 
 E0, E1, E2 = "2026-01-01T10:00:00Z", "2026-01-01T10:00:05Z", "2026-01-01T10:01:00Z"
 
