@@ -70,7 +70,8 @@ CHECKS = [
            "Payloads with events out of time order or exact duplicates (repaired in core).",
            blocking=False),
     _check("status_disagrees", ["core", "jobs"],
-           "Top-level status differs from the last event's (core keeps the event's).",
+           "Top-level status differs from the last event's (core.jobs.status takes the "
+           "terminal one, the top-level first).",
            blocking=False),
     _check("stuck_jobs", ["marts", "stuck_jobs"],
            "Non-terminal jobs stuck longer than their threshold.", blocking=False),

@@ -9,6 +9,7 @@ from pipelines.ingest import combined_metadata, fetch_and_load, pending_ids
 from pipelines.progress import ProgressReporter
 from pipelines.resources import BedrockApiResource, WarehouseResource, fatal_api_errors
 from warehouse import count_to_fetch
+from warehouse.publish import PeriodicPublisher
 
 # Parents of fetched jobs are registered as they are found and fetched in the
 # next round; trees in the docs are at most four levels deep.
@@ -52,6 +53,9 @@ def job_payloads(
     # A line in the run's log every 10 s; every second to a terminal bar, if one listens.
     report = ProgressReporter(context.log.info, log_every=10.0)
     summaries = []
+    # A long fetch refreshes the read-only copy every few minutes, so readers see progress.
+    publisher = PeriodicPublisher(warehouse.path, warehouse.publish_every_seconds,
+                                  run_id=context.run.run_id)
     with fatal_api_errors(), bedrock.client() as client:
         for round_number in range(MAX_PARENT_ROUNDS):
             filters = {"max_attempts": config.max_attempts,
@@ -69,12 +73,16 @@ def job_payloads(
             summary = fetch_and_load(
                 client, warehouse.connect, ids, total=total, batch_size=config.batch_size,
                 flush_seconds=config.flush_seconds, report=report, report_every=1.0,
+                after_batch=publisher,
             )
             summaries.append(summary)
             if summary.parents_registered == 0 or config.in_flight_only:
                 break
 
     metadata = combined_metadata(summaries)
+    metadata["published_during_fetch"] = len(publisher.published)
+    metadata["publish_seconds_during_fetch"] = round(
+        sum(p.seconds for p in publisher.published), 3)
     with warehouse.connect() as con:
         metadata = table_metadata(con, "raw", "job_payloads", **metadata)
     return dg.MaterializeResult(metadata=metadata)

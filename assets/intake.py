@@ -7,7 +7,7 @@ import dagster as dg
 
 from assets.metadata import table_metadata
 from pipelines.ingest import discover, register_batch, register_file, utcnow
-from pipelines.intake import IntakeError, read_ids
+from pipelines.intake import IntakeError, inbox_files, read_ids
 from pipelines.resources import (
     BedrockApiResource,
     InboxResource,
@@ -80,10 +80,8 @@ def job_ledger(
 
 
 def _inbox_files(folder: Path, names: list[str] | None) -> list[Path]:
-    if not folder.is_dir():
-        return []
     if names is None:
-        return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+        return inbox_files(folder)
     # Names come from the sensor or the CLI; never let one point outside the inbox.
     return [folder / Path(name).name for name in names if (folder / Path(name).name).is_file()]
 

@@ -179,18 +179,18 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return 1
     from pipelines.summary import print_summary
 
-    print_summary(resources["warehouse"].path)
+    print_summary(resources["warehouse"].path, inbox)
     print(f"ingest finished in {outcome.seconds:.1f}s (run {outcome.run_id})")
     return 0
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
     from pipelines.resources import build_resources
-    from warehouse.query import QueryError, run_query
+    from warehouse.query import QueryError, readable_path, run_query
 
     path = args.warehouse or build_resources()["warehouse"].path
     try:
-        print(run_query(path, args.query, output=args.format))
+        print(run_query(readable_path(path, live=args.live), args.query, output=args.format))
     except QueryError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -202,12 +202,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     from pipelines.report import build_report, report_path
     from pipelines.resources import build_resources
-    from warehouse.query import QueryError, open_read_only
+    from warehouse.query import QueryError, open_read_only, readable_path
 
     path = args.warehouse or build_resources()["warehouse"].path
     out = Path(args.output) if args.output else report_path(path)
     try:
-        con = open_read_only(path)
+        con = open_read_only(readable_path(path, live=args.live))
     except QueryError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -225,8 +225,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_docs(args: argparse.Namespace) -> int:
     from pipelines.docs import GENERATED, stale_docs, write_docs
-    from pipelines.instance import PROJECT_ROOT
+    from pipelines.instance import PROJECT_ROOT, is_checkout
 
+    if not is_checkout():
+        print("error: `bedrock-jobs docs` writes the pages of a source checkout; this is an "
+              "installed package (its pages are in the repository's docs/ folder)",
+              file=sys.stderr)
+        return 2
     if args.check:
         stale = stale_docs(PROJECT_ROOT)
         for name in stale:
@@ -235,6 +240,20 @@ def cmd_docs(args: argparse.Namespace) -> int:
     changed = write_docs(PROJECT_ROOT)
     for name in GENERATED:
         print(f"{name}: {'written' if name in changed else 'up to date'}")
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from pipelines.project import init_project
+
+    folder = Path(args.folder)
+    written = init_project(folder)
+    for path in written:
+        print(f"wrote {path}")
+    if not written:
+        print(f"{folder.resolve()} already holds a bedrock-jobs project; nothing written")
+    print(f"next: cd {folder} && bedrock-jobs ingest --ids FILE, then `dg dev` for the UI "
+          "(`dg check defs`, `dg list defs` and `dg launch --job ingest` work there too)")
     return 0
 
 
@@ -277,12 +296,17 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("query")
     sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
     sql.add_argument("--warehouse", help="the DuckDB file (default: BEDROCK_WAREHOUSE)")
+    sql.add_argument("--live", action="store_true",
+                     help="read the working file (waits while a run writes) instead of its "
+                          "published read-only copy")
     sql.set_defaults(run=cmd_sql)
 
     report = commands.add_parser(
         "report", help="write the HTML report from the warehouse (read-only, no API calls)")
     report.add_argument("--open", action="store_true", help="open it in the default browser")
     report.add_argument("--warehouse", help="the DuckDB file (default: BEDROCK_WAREHOUSE)")
+    report.add_argument("--live", action="store_true",
+                        help="read the working file instead of its published read-only copy")
     report.add_argument("--output", metavar="FILE",
                         help="where to write it (default: report.html beside the warehouse)")
     report.set_defaults(run=cmd_report)
@@ -293,7 +317,13 @@ def build_parser() -> argparse.ArgumentParser:
                       help="write nothing; exit 1 if a generated page is out of date")
     docs.set_defaults(run=cmd_docs)
 
-    ui = commands.add_parser("ui", help="the Dagster web UI (starts the simulator without a key)")
+    init = commands.add_parser(
+        "init", help="make a dg project folder for the installed package (dg dev, dg check defs)")
+    init.add_argument("folder", nargs="?", default=".", help="where (default: here)")
+    init.set_defaults(run=cmd_init)
+
+    ui = commands.add_parser("ui", help="the Dagster web UI (dg dev; starts the simulator "
+                                        "without a key)")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(run=cmd_ui)
     return parser

@@ -9,6 +9,7 @@ from assets.core import core_tables
 from assets.fetch import job_payloads
 from assets.intake import job_ledger
 from assets.marts import mart_tables
+from assets.publish import read_copy
 from assets.report import jobs_report
 from pipelines.jobs import ALL_JOBS
 from pipelines.resources import build_resources
@@ -22,7 +23,7 @@ def build_definitions(
     """Everything the code location serves, with resources read from the environment
     (or `resources`, e.g. a benchmark's own fetch workers)."""
     return dg.Definitions(
-        assets=[job_ledger, job_payloads, core_tables, mart_tables, jobs_report],
+        assets=[job_ledger, job_payloads, core_tables, mart_tables, jobs_report, read_copy],
         asset_checks=ALL_CHECKS,
         jobs=ALL_JOBS,
         schedules=ALL_SCHEDULES,

@@ -34,8 +34,6 @@ from pipelines.summary import print_summary
 DEMO_RATE_LIMIT = RateLimitConfig(limit=1000, window_seconds=10)
 # What the demo's regression detection finds: `compare` fails 4x as often in the last day.
 DEMO_SHIFT = Shift("compare", "failure", 4.0, hours_before_epoch=24.0)
-EXAMPLE_QUERY = ('query it: .venv/bin/bedrock-jobs sql '
-                 '"SELECT * FROM marts.duration_stats ORDER BY p95_seconds DESC LIMIT 10"')
 
 
 def _epoch(state: Path) -> float:
@@ -91,9 +89,8 @@ def run_demo(jobs: int = 4000) -> int:
         print(f"the demo run failed (run {outcome.run_id})")
         return 1
     print()
-    print_summary(warehouse)
+    print_summary(warehouse, inbox)
     print(f"\nrun {outcome.run_id} took {outcome.seconds:.1f}s; see it with `make ui`.")
-    print(EXAMPLE_QUERY)
     print(f"report (open it offline in any browser, or `bedrock-jobs report --open`): "
           f"{report_path(warehouse).resolve()}")
     return 0

@@ -267,13 +267,16 @@ def fetch_and_load(
     flush_seconds: float = 5.0,
     report: Callable[[FetchProgress], None] | None = None,
     report_every: float = 10.0,
+    after_batch: Callable[[duckdb.DuckDBPyConnection], object] | None = None,
 ) -> FetchSummary:
     """Fetch `ids` and write the results in batches as they arrive.
 
     A batch is written when it holds `batch_size` results or `flush_seconds`
     have passed since the last write. The parents of fetched jobs are
     registered (source `parent`) in the same transaction as their children.
-    `report` is called every `report_every` seconds from a background thread.
+    `report` is called every `report_every` seconds from a background thread;
+    `after_batch(con)` after each batch is committed, on the batch's connection (the
+    fetch asset publishes the read-only copy from there during long fetches).
     """
     progress = FetchProgress(total=total)
     stored = quarantined = 0
@@ -289,6 +292,8 @@ def fetch_and_load(
                 if parents:
                     progress.parents_registered += warehouse.register_ids(
                         con, sorted(parents), "parent", utcnow())
+                if after_batch is not None:
+                    after_batch(con)
             stored += summary.payloads_stored
             quarantined += summary.quarantined
             progress.batches += 1

@@ -28,6 +28,15 @@ from pipelines.bedrock.ids import invalid_reason
 MAX_SHOWN = 80
 
 
+def inbox_files(folder: Path) -> list[Path]:
+    """The ID files waiting in the inbox, by name. Names starting with a dot are not
+    waiting: `bedrock-jobs ingest` stages its file that way, so the inbox sensor
+    leaves it to the command's own run."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
 class IntakeError(ValueError):
     """A whole file can't be read as IDs (e.g. a CSV without a `job_id` column)."""
 

@@ -11,32 +11,34 @@ FETCH = dg.AssetSelection.assets(["raw", "job_payloads"])
 CORE = dg.AssetSelection.groups("core")
 MARTS = dg.AssetSelection.groups("marts")
 REPORT = dg.AssetSelection.groups("report")
+# Every job that writes ends by publishing the read-only copy other SQL clients read.
+PUBLISH = dg.AssetSelection.groups("publish")
 
 ingest = dg.define_asset_job(
     "ingest",
-    selection=INTAKE | FETCH | CORE | MARTS | REPORT,
+    selection=INTAKE | FETCH | CORE | MARTS | REPORT | PUBLISH,
     description="Register IDs (inbox, run config, discovery), fetch what is new or in flight, "
-                "and refresh core, marts and the report.",
+                "refresh core, marts and the report, and publish the read-only copy.",
     executor_def=dg.in_process_executor,
 )
 
 refresh_in_flight = dg.define_asset_job(
     "refresh_in_flight",
-    selection=INTAKE | FETCH | CORE,
+    selection=INTAKE | FETCH | CORE | PUBLISH,
     description="Discover new jobs and re-fetch the ones not yet terminal.",
     executor_def=dg.in_process_executor,
 )
 
 refresh_marts = dg.define_asset_job(
     "refresh_marts",
-    selection=MARTS | REPORT,
+    selection=MARTS | REPORT | PUBLISH,
     description="Recompute the marts and the report from core (no API calls).",
     executor_def=dg.in_process_executor,
 )
 
 rebuild_from_raw = dg.define_asset_job(
     "rebuild_from_raw",
-    selection=CORE | MARTS | REPORT,
+    selection=CORE | MARTS | REPORT | PUBLISH,
     description="Rebuild core and marts from the raw payloads, without calling the API.",
     config={"ops": {"core_tables": {"config": {"rebuild": True}}}},
     executor_def=dg.in_process_executor,
@@ -58,7 +60,7 @@ def bucket_config(partition_key: str) -> dict:
 
 backfill = dg.define_asset_job(
     "backfill",
-    selection=FETCH | CORE,
+    selection=FETCH | CORE | PUBLISH,
     description=f"Fetch one of {BACKFILL_BUCKETS} hash buckets of the IDs still to fetch (register "
                 "them first, e.g. with an inbox file); launch a backfill over the buckets, and "
                 "re-run a failed bucket alone. Marts follow with `refresh_marts`.",

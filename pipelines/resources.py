@@ -3,7 +3,7 @@
 The API key reaches the code only as `dg.EnvVar("BEDROCK_API_KEY")`: Dagster
 resolves it when a run starts and never writes its value to run config, the
 event log or the UI. Non-secret settings are read from their variables with
-the defaults of `shared/design.md` ("Configuration").
+the defaults the README's "Configuration" table lists.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pipelines.bedrock import (
     FatalError,
 )
 from warehouse.locking import WRITER_WAIT_SECONDS, retry_while_locked
+from warehouse.publish import read_copy_path
 
 DEFAULT_WAREHOUSE = "warehouse/bedrock.duckdb"
 DEFAULT_INBOX = "warehouse/inbox"
@@ -106,6 +107,10 @@ class WarehouseResource(dg.ConfigurableResource):
     a 1M-job warehouse, the checks' and a batch write's peaks drop by ~250 MB and ~130 MB
     and take the same time (messy_events 4.0 s against 3.3 s, a batch write faster)."""
 
+    publish_every_seconds: float = 300.0
+    """How often a long fetch refreshes the read-only copy while it runs (the copy is
+    published again at the end of every run that wrote)."""
+
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-write connection, waiting while a reader has the file open."""
@@ -115,6 +120,11 @@ class WarehouseResource(dg.ConfigurableResource):
                 lambda: stack.enter_context(
                     warehouse.connect(self.path, memory_limit=self.memory_limit)),
                 WRITER_WAIT_SECONDS)
+
+    @property
+    def read_copy(self) -> Path:
+        """The published read-only copy every other SQL client reads."""
+        return read_copy_path(self.path)
 
 
 class InboxResource(dg.ConfigurableResource):

@@ -37,10 +37,12 @@ def stage_id_file(source: str, inbox: Path) -> str:
     """Copy an ID file (or standard input, `-`) into the inbox; returns its name there.
 
     The file then takes the same path as one dropped in the inbox: read once,
-    every line accounted for, moved aside afterwards.
+    every line accounted for, moved aside afterwards. Its name starts with a dot,
+    so a running inbox sensor leaves it to this command's own run.
     """
     inbox.mkdir(parents=True, exist_ok=True)
-    name = f"cli-{time.strftime('%Y%m%dT%H%M%S')}-{Path(source).name if source != '-' else 'stdin'}"
+    stem = Path(source).name if source != "-" else "stdin"
+    name = f".cli-{time.strftime('%Y%m%dT%H%M%S')}-{stem}"
     target = inbox / name
     if source == "-":
         with target.open("wb") as out:

@@ -1,5 +1,11 @@
 """The inbox sensor: a run for each new ID file dropped in `BEDROCK_INBOX`; the alerts
-sensor: a webhook message per new regression or stuck-job burst."""
+sensor: a webhook message per new regression or stuck-job burst.
+
+On by default: wherever a Dagster daemon runs (`make ui` / `dg dev`, or
+`dagster-daemon run` in production) a file dropped in the inbox starts a run.
+Without a daemon nothing watches the inbox; `bedrock-jobs ingest` says so when
+it sees files waiting there.
+"""
 
 
 import json
@@ -8,6 +14,7 @@ import time
 import dagster as dg
 
 from pipelines.alerts import pending_alerts, send_new_alerts
+from pipelines.intake import inbox_files
 from pipelines.jobs import ingest
 from pipelines.resources import AlertWebhookResource, InboxResource, WarehouseResource
 from warehouse.query import QueryError, open_read_only
@@ -16,9 +23,11 @@ MARTS_KEY = dg.AssetKey(["marts", "regressions"])
 
 
 @dg.sensor(job=ingest, minimum_interval_seconds=30,
-           default_status=dg.DefaultSensorStatus.STOPPED,
-           description="Starts an ingest run for every new file in the inbox (one ID per line, "
-                       "or a CSV with a job_id column).")
+           default_status=dg.DefaultSensorStatus.RUNNING,
+           description="On by default (it runs wherever the Dagster daemon runs): starts an "
+                       "ingest run for every new file in the inbox (BEDROCK_INBOX; one ID per "
+                       "line, or a CSV with a job_id column). Read files move to "
+                       "inbox/processed/, refused ones to inbox/rejected/ with their reason.")
 def inbox_sensor(context: dg.SensorEvaluationContext, inbox: InboxResource):
     folder = inbox.folder
     if not folder.is_dir():
@@ -26,7 +35,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, inbox: InboxResource):
     # The cursor holds the files already requested (name -> size, mtime), so a
     # file is requested once even if its run has not moved it aside yet.
     seen: dict[str, list[float]] = json.loads(context.cursor) if context.cursor else {}
-    present = {p.name: p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")}
+    present = {p.name: p for p in inbox_files(folder)}
     requests = []
     for name, path in sorted(present.items()):
         stat = path.stat()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipelines.intake import inbox_files
 from warehouse.db import sql
+from warehouse.publish import read_copy_path
 from warehouse.query import open_read_only
 from warehouse.regressions import what_changed
 
@@ -41,5 +43,37 @@ def summary_text(path: str | Path) -> str:
     return "\n".join(lines)
 
 
-def print_summary(path: str | Path) -> None:
+EXAMPLE_QUERIES = ('"SELECT * FROM marts.failure_rates ORDER BY day DESC LIMIT 5"',
+                   '"SELECT * FROM marts.duration_stats ORDER BY p95_seconds DESC LIMIT 10"')
+
+
+def readers_text(path: str | Path) -> str:
+    """Where every other SQL client reads, with the commands that do it."""
+    copy = read_copy_path(path).resolve()
+    return "\n".join([
+        f"published read-only copy, for any SQL client (DuckDB CLI, notebooks, BI tools): {copy}",
+        f"  duckdb -readonly {copy} {EXAMPLE_QUERIES[0]}",
+        f"  bedrock-jobs sql {EXAMPLE_QUERIES[1]}",
+    ])
+
+
+def inbox_note(inbox: str | Path) -> str | None:
+    """A line when ID files wait in the inbox: nothing reads them without a daemon."""
+    waiting = inbox_files(Path(inbox))
+    if not waiting:
+        return None
+    names = ", ".join(p.name for p in waiting[:3]) + (" ..." if len(waiting) > 3 else "")
+    return (f"note: {len(waiting)} file(s) wait in the inbox {Path(inbox).resolve()} ({names}). "
+            "The inbox_sensor starts a run for each wherever the Dagster daemon runs "
+            "(`dg dev` or `make ui`; `dagster-daemon run` in production); without one, "
+            "ingest a file with `bedrock-jobs ingest --ids FILE`.")
+
+
+def print_summary(path: str | Path, inbox: str | Path | None = None) -> None:
     print(summary_text(path))
+    print()
+    print(readers_text(path))
+    note = inbox_note(inbox) if inbox is not None else None
+    if note:
+        print()
+        print(note)

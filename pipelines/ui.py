@@ -1,5 +1,7 @@
-"""`make ui`: `dagster dev` over this code location, on the project's Dagster instance.
+"""`make ui` / `bedrock-jobs ui`: `dg dev` over this code location, on the folder's instance.
 
+In a dg project folder (a checkout, or one made by `bedrock-jobs init`) it runs
+`dg dev` as the project; anywhere else it points `dg dev` at the installed module.
 With no `BEDROCK_API_KEY` in the environment it starts the bundled simulator
 first and points the code location at it, so a newcomer can materialize from
 the UI at once.
@@ -10,9 +12,23 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
-from pipelines.instance import PROJECT_ROOT, ensure_dagster_home
+from pipelines.instance import ensure_dagster_home
+
+
+def is_dg_project(folder: Path) -> bool:
+    pyproject = folder / "pyproject.toml"
+    if not pyproject.is_file():
+        return False
+    return "dg" in tomllib.loads(pyproject.read_text()).get("tool", {})
+
+
+def dg_dev_command(port: int, folder: Path) -> list[str]:
+    dg = str(Path(sys.executable).with_name("dg"))
+    target = [] if is_dg_project(folder) else ["-m", "pipelines.definitions"]
+    return [dg, "dev", *target, "-p", str(port)]
 
 
 def run_ui(port: int = 3000) -> int:
@@ -30,10 +46,9 @@ def run_ui(port: int = 3000) -> int:
         env["BEDROCK_API_KEY"] = DEMO_API_KEY
         print(f"BEDROCK_API_KEY is not set: serving the bundled simulator at "
               f"{simulator.base_url} and pointing the UI at it.", flush=True)
-    dagster = Path(sys.executable).with_name("dagster")
-    command = [str(dagster), "dev", "-w", "workspace.yaml", "-p", str(port)]
+    env["VIRTUAL_ENV"] = sys.prefix  # dg runs in this environment: say so (no mismatch warning)
     try:
-        return subprocess.call(command, cwd=PROJECT_ROOT, env=env)
+        return subprocess.call(dg_dev_command(port, Path.cwd()), env=env)
     except KeyboardInterrupt:
         return 0
     finally:

@@ -9,7 +9,7 @@ Data arrives in bulk as an Arrow table (never row-by-row INSERT). A payload whos
 sha256 equals the last one stored for its job is not stored again: it would not
 change core, so its job is not rebuilt either.
 
-Decisions where design.md is silent:
+Decisions where the contract is silent:
 - `outcome` is the outcome of the latest attempt (a transient `failed` after a
   load says `failed`; the job's data stays in core and `loaded_at` says when it
   last loaded). `attempts` accumulates the items' attempts.

@@ -2,11 +2,11 @@
 
 DuckDB admits one process at a time on a file: while a run writes, another
 process can't even open it read-only, and while a reader has it open, a writer
-can't. bedrock-jobs keeps every connection short (one per batch, one per
-query) and has both sides wait briefly for the other instead of failing, so a
-dashboard polling the marts and a scheduled run can share the file. (The
-alternative measured for this — publishing a read-only copy after each run —
-doubles the disk and shows data only at run end; see README "Guarantees".)
+can't. bedrock-jobs keeps every connection to the working file short (one per
+batch, one per query) and has its own writers and `--live` readers wait briefly
+for the other instead of failing. Clients that don't retry (the DuckDB CLI,
+notebooks, BI tools) read the published copy instead (`warehouse/publish.py`),
+which no writer ever opens.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ loading incrementally.
 Marts are small and derived from core as a whole, so `refresh_marts` replaces
 them in one transaction.
 
-Decisions where design.md is silent:
+Decisions where the contract is silent:
 - `core.jobs.status` is the canonical status of the last event (after sorting); the
   top-level `status` field, which can lag behind the events, is kept as
   `reported_status`/`reported_status_raw`. With no events, `status` is the top-level one.

@@ -1,8 +1,10 @@
-"""Read-only SQL over the warehouse, for `bedrock-jobs sql` and anyone scripting it.
+"""Read-only SQL over the warehouse, for `bedrock-jobs sql`, the report and anyone scripting it.
 
 The connection is read-only and cannot reach files or the network
 (`enable_external_access = false`): a query can read the warehouse and nothing
-else, and can change nothing.
+else, and can change nothing. Readers open the published copy
+(`<stem>.read.duckdb`, see `warehouse/publish.py`), which no writer ever holds;
+`live=True` opens the working file itself, waiting while a run holds it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import duckdb
 
 from warehouse.db import sql
 from warehouse.locking import READER_WAIT_SECONDS, WarehouseBusyError, retry_while_locked
+from warehouse.publish import read_copy_path
 
 FORMATS = ("table", "csv", "json")
 
@@ -21,9 +24,24 @@ class QueryError(Exception):
     """The query could not run: a clear message, no traceback."""
 
 
+def readable_path(warehouse: str | Path, live: bool = False) -> Path:
+    """The file a reader opens: the published copy of `warehouse`, or the file itself."""
+    if live:
+        return Path(warehouse)
+    copy = read_copy_path(warehouse)
+    if not copy.exists():
+        where = (f"the warehouse {warehouse} exists, but no run has finished writing it yet"
+                 if Path(warehouse).exists() else f"there is no warehouse at {warehouse} yet")
+        raise QueryError(
+            f"no published copy at {copy}: {where}. It is written at the end of every run "
+            "that writes: run `bedrock-jobs ingest --ids FILE` (or `make demo` in a checkout), "
+            "or read the working file with --live.")
+    return copy
+
+
 def open_read_only(path: str | Path,
                    wait_seconds: float = READER_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
-    """A read-only connection; waits while a writer holds the file."""
+    """A read-only connection to the file at `path`; waits while a writer holds it."""
     if not Path(path).exists():
         raise QueryError(f"no warehouse at {path}: run `make demo` or `bedrock-jobs ingest` first")
     try:

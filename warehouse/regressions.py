@@ -100,7 +100,7 @@ def describe(row: dict[str, Any]) -> str:
 
 
 def has_regressions_table(con: duckdb.DuckDBPyConnection) -> bool:
-    """False for a warehouse from before schema version 5, opened read-only."""
+    """False for a warehouse from before schema version 6, opened read-only."""
     return bool(con.execute(
         "SELECT count(*) FROM information_schema.tables"
         " WHERE table_schema = 'marts' AND table_name = 'regressions'").fetchall()[0][0])

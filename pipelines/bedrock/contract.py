@@ -1,4 +1,4 @@
-"""Typed job records, parsed at the boundary from both documented shapes (reference §1).
+"""Typed job records, parsed at the boundary from both documented shapes (docs/api-contract.md).
 
 - **CMS**: `{"data": {...}}`, `id`, `target_type`/`target_id`, `updated_at`.
 - **Vision**: a bare object, `job_id`, `target{type,id}`, `completed_at`, `results`.
@@ -9,7 +9,7 @@ lost silently:
 - absent or `null` fields become `None` (`events` missing/`null` → no events);
 - timestamps accept `Z`, offsets, fractions, and are returned as aware UTC;
   a naive timestamp is read as UTC;
-- statuses are canonicalised case-insensitively (design.md, Statuses); an
+- statuses are canonicalised case-insensitively (docs/api-contract.md, Statuses); an
   unknown spelling is kept as its trimmed upper-case form, never dropped;
 - a field that is *present but malformed* (an event that isn't an object, a
   timestamp that isn't one, an ID that isn't a string) raises `ContractError`.
@@ -116,9 +116,9 @@ class JobRecord:
 
     @property
     def is_terminal(self) -> bool:
-        """Terminal by the last event if there are events, else by the top-level status."""
-        last = self.events[-1].status if self.events else self.status
-        return last in TERMINAL_STATUSES
+        """Terminal when the top-level status or the last event is (warehouse/core/jobs.sql)."""
+        last = self.events[-1].status if self.events else None
+        return self.status in TERMINAL_STATUSES or last in TERMINAL_STATUSES
 
 
 def unwrap(payload: object) -> Mapping[str, Any]:

@@ -1,6 +1,6 @@
 """Which job IDs may go on the wire.
 
-The docs never state the ID format (reference §4), so this is a safety rule,
+The docs never state the ID format (docs/api-contract.md, "Job IDs"), so this is a safety rule,
 not a format check: an ID becomes one path segment, and anything that could
 change the URL's meaning (`/`, `..`, `?`, `#`, `%`, spaces, control or
 non-ASCII characters) or is absurdly long is refused before any request.

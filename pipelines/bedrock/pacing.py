@@ -4,7 +4,7 @@ Why by hand: urllib3/requests retry *after* a 429; nothing in them plans
 requests ahead across threads from `X-RateLimit-*` headers.
 
 How it works (the API documents a per-key window, `X-RateLimit-Limit`,
-`-Remaining` and `-Reset` as a Unix time; reference §8):
+`-Remaining` and `-Reset` as a Unix time; docs/api-contract.md, "Rate limits and pacing"):
 
 - **Probe each window.** When the pacer knows nothing about the current window
   (at start, after a window ends, after a 429), exactly one request goes out;

@@ -16,7 +16,7 @@ from warehouse.db import SQL_DIR, migrations
 
 SCHEMAS = ("ops", "raw", "core", "marts")
 
-# The warehouse contract of design.md: these names and columns are stable.
+# The warehouse contract: users and dashboards rely on these names and columns.
 CONTRACT: dict[str, tuple[str, ...]] = {
     "ops.job_ledger": ("job_id", "source", "requested_at", "last_attempt_at", "attempts",
                        "outcome", "http_status", "error_code", "error_detail", "request_id",
@@ -50,6 +50,8 @@ CONTRACT: dict[str, tuple[str, ...]] = {
 # Tables no asset describes.
 TABLES = {
     "ops.schema_version": "One row per applied schema migration.",
+    "ops.publications": "One row per publication of the read-only copy (`<stem>.read.duckdb`): "
+                        "the copy holds every row committed before its newest `published_at`.",
     "ops.discovery_state": "The discovery watermark: the newest `created_at` registered "
                            "through `GET /jobs`, so each run lists only what is new.",
     "raw.latest_payloads": "One row per job with a stored payload: its newest payload's "
@@ -113,6 +115,12 @@ COLUMNS: dict[str, str] = {
     "core.jobs.error_message": "The job's `error.message`, for failed jobs.",
     "core.jobs.payload": "The latest payload of the job, as JSON.",
     "core.jobs.fetched_at": "When the latest payload was fetched.",
+    "core.jobs.status": f"The job's {STATUS}. Terminal means finished: when the top-level "
+                        "status or the last event is terminal, this is that terminal status "
+                        "(the top-level one first when both are terminal and disagree); "
+                        "otherwise the last event's, or the top-level one without events.",
+    "core.jobs.is_terminal": "True when the top-level status or the last event is COMPLETED, "
+                             "FAILED or CANCELED: the job is never fetched again.",
     "core.jobs.reported_status": "Canonical form of the payload's top-level `status` field.",
     "core.jobs.reported_status_raw": "The top-level `status` field as sent.",
     "core.jobs.results": "Vision `results`, as JSON.",
@@ -251,8 +259,8 @@ def dictionary_markdown() -> str:
         "",
         "Every table and view of the warehouse (`BEDROCK_WAREHOUSE`), its columns and their "
         "types, as the migrations in `warehouse/schema/` create them. Columns marked "
-        "**contract** are the stable SQL interface of `design.md`; others may change. "
-        "Timestamps are `TIMESTAMPTZ` in UTC; durations are `DOUBLE` seconds.",
+        "**contract** are the stable SQL interface users and dashboards rely on; others may "
+        "change. Timestamps are `TIMESTAMPTZ` in UTC; durations are `DOUBLE` seconds.",
         "",
         f"Schema version {migrations()[-1][0]}.",
         "",

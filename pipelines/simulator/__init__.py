@@ -2,7 +2,7 @@
 
 The real API can't be reached from our machines, so the product ships this
 stand-in, faithful to the documented contract
-(`shared/reference/bedrock-jobs-api.md`). It is never imported by the
+(`docs/api-contract.md`). It is never imported by the
 production client.
 """
 

@@ -1,6 +1,6 @@
 """The simulated Bedrock jobs API: one request in, one response out, no sockets.
 
-Routes (reference §1, §4, §5, §7, §8):
+Routes (docs/api-contract.md):
 
 - `GET /jobs/{job_id}`: one job, CMS or Vision shape.
 - `GET /jobs`: the documented filters and cursor pagination, newest first.

@@ -9,7 +9,7 @@ the API shows is the part of it at or before the simulator's clock (see
 `render.py`), which is how in-flight jobs advance as the clock moves.
 
 Shapes follow the docs' job types and hierarchies
-(`shared/reference/bedrock-jobs-api.md` §3):
+(`docs/api-contract.md`, "Job types and job trees"):
 
 - `drawing.preprocess` → `sheet.preprocess` (one per page)
 - `parse` → [`drawing_preprocess` → `sheet_preprocess` → `block_preprocess`]

@@ -2,7 +2,7 @@
 
 Bedrock documents a per-minute budget per key with `X-RateLimit-Limit`,
 `X-RateLimit-Remaining` and `X-RateLimit-Reset` (a Unix timestamp) on every
-response, and 429 + `Retry-After` past it (reference §8). Windows are aligned
+response, and 429 + `Retry-After` past it (docs/api-contract.md). Windows are aligned
 to multiples of the window length, like a per-minute counter would be.
 """
 

@@ -1,6 +1,6 @@
 """Turn a simulated job into the JSON the API would send at a given moment.
 
-Two documented shapes share `GET /jobs/{id}` (reference §1):
+Two documented shapes share `GET /jobs/{id}` (docs/api-contract.md, "Job shapes"):
 
 - **cms**: `{"data": {...}}`, `id`, UPPER statuses, `target_type`/`target_id`,
   `payload`, `events`, `updated_at`, and `error` on failure.
@@ -48,7 +48,7 @@ VISION_STATUS = {
     FAILED: "Failed",
     CANCELED: "Canceled",
 }
-# Spellings the docs use elsewhere for the same states (design.md, Statuses).
+# Spellings the docs use elsewhere for the same states (docs/api-contract.md, Statuses).
 ALTERNATIVE_SPELLINGS = {
     PENDING: ("queued", "Pending", "QUEUED"),
     RUNNING: ("started", "Running", "STARTED"),

@@ -30,6 +30,13 @@ def test_sensor_requests_a_run_per_new_file_once(inbox_path):
     assert [r.tags["bedrock/inbox_file"] for r in third.run_requests] == ["batch-2.csv"]
 
 
+def test_sensor_is_on_by_default_and_leaves_the_cli_its_staged_file(inbox_path):
+    assert inbox_sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    (inbox_path / ".cli-20260101T000000-ids.txt").write_text("job_1\n")
+    result = _evaluate(inbox_path)
+    assert result.run_requests == [] and result.skip_message
+
+
 def test_sensor_skips_a_missing_inbox(tmp_path):
     result = _evaluate(tmp_path / "nowhere")
     assert result.run_requests == [] and "does not exist" in result.skip_message

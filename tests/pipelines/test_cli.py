@@ -31,13 +31,19 @@ def _ids(sim, n):
 
 
 def test_ingest_from_stdin_runs_on_the_shared_instance_and_sql_reads_the_result(
-        make_simulator, cli_env, tmp_path):
+        make_simulator, cli_env, tmp_path, inbox_path, warehouse_path):
     sim = make_simulator(DataConfig(jobs=300), rate_limit=RateLimitConfig(enabled=False))
     env = cli_env(sim)
     ids = _ids(sim, 20)
+    (inbox_path / "dropped-earlier.txt").write_text(ids[0] + "\n")  # no daemon reads it
     done = _cli(env, "ingest", "--ids", "-", stdin="\n".join(ids) + "\nnot/valid\n")
     assert done.returncode == 0, done.stderr
     assert "requested job IDs by outcome" in done.stdout and "ingest finished" in done.stdout
+    # The summary names the copy other clients read, and the file nothing is reading.
+    assert str(warehouse_path.with_name("bedrock.read.duckdb")) in done.stdout
+    assert "1 file(s) wait in the inbox" in done.stdout and "dropped-earlier.txt" in done.stdout
+    assert (inbox_path / "dropped-earlier.txt").exists()
+    assert [p.name for p in (inbox_path / "processed").iterdir()][0].endswith("-stdin")
     with dg.DagsterInstance.from_config(str(tmp_path / "dagster_home")) as instance:
         runs = instance.get_runs()
         assert [r.job_name for r in runs] == ["ingest"] and runs[0].is_success
@@ -47,6 +53,9 @@ def test_ingest_from_stdin_runs_on_the_shared_instance_and_sql_reads_the_result(
     assert query.returncode == 0, query.stderr
     counts = {row["outcome"]: row["n"] for row in json.loads(query.stdout)}
     assert counts["invalid_id"] == 1 and counts["loaded"] >= 20
+
+    live = _cli(env, "sql", "SELECT count(*) AS n FROM core.jobs", "--format", "csv", "--live")
+    assert live.returncode == 0 and int(live.stdout.splitlines()[1]) >= 20
 
     refused = _cli(env, "sql", "DELETE FROM core.jobs")
     assert refused.returncode == 1 and "read-only" in refused.stderr.lower()
@@ -75,3 +84,10 @@ def test_ingest_with_a_refused_key_stops_and_names_the_variable(make_simulator, 
     assert "sk_revoked_key_for_test" not in done.stderr + done.stdout
     # At most the requests already in flight (8 workers) follow the first 401.
     assert sim.stats_snapshot()["responses"]["401"] <= 1 + 8
+
+
+def test_sql_before_any_run_names_the_command_that_makes_the_copy(make_simulator, cli_env):
+    sim = make_simulator(DataConfig(jobs=10))
+    done = _cli(cli_env(sim), "sql", "SELECT 1")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "no published copy" in done.stderr and "bedrock-jobs ingest" in done.stderr

@@ -13,10 +13,11 @@ from assets.core import core_tables
 from assets.fetch import job_payloads
 from assets.intake import job_ledger
 from assets.marts import mart_tables
+from assets.publish import read_copy
 from pipelines.resources import BedrockApiResource, InboxResource, WarehouseResource
 from pipelines.simulator import DEMO_API_KEY
 
-ASSETS = [job_ledger, job_payloads, core_tables, mart_tables, *ALL_CHECKS]
+ASSETS = [job_ledger, job_payloads, core_tables, mart_tables, read_copy, *ALL_CHECKS]
 
 # What "the same tables" means: every contract table, without the columns that
 # record when we happened to fetch (those differ between any two runs).
@@ -46,17 +47,21 @@ def table_hashes(path: Path) -> dict[str, list[str]]:
 
 def run_pipeline(sim, warehouse_path: Path, inbox_path: Path, *, api_key: str = DEMO_API_KEY,
                  read_timeout: float = 30.0, max_attempts: int = 6, discover: bool = True,
-                 instance: dg.DagsterInstance | None = None):
+                 instance: dg.DagsterInstance | None = None,
+                 publish_every_seconds: float = 300.0, fetch: dict | None = None):
     resources = {
         "bedrock": BedrockApiResource(base_url=sim.base_url, api_key=api_key, workers=8,
                                       read_timeout=read_timeout, max_attempts=max_attempts),
-        "warehouse": WarehouseResource(path=str(warehouse_path)),
+        "warehouse": WarehouseResource(path=str(warehouse_path),
+                                       publish_every_seconds=publish_every_seconds),
         "inbox": InboxResource(path=str(inbox_path)),
     }
+    run_config: dict = {"ops": {"ops__job_ledger": {"config": {"discover": discover}}}}
+    if fetch:
+        run_config["ops"]["raw__job_payloads"] = {"config": fetch}
     with dg.instance_for_test() if instance is None else _nullcontext(instance) as inst:
         return dg.materialize(ASSETS, instance=inst, resources=resources, raise_on_error=False,
-                              run_config={"ops": {"ops__job_ledger": {"config": {
-                                  "discover": discover}}}})
+                              run_config=run_config)
 
 
 class _nullcontext:

@@ -1,7 +1,10 @@
 """A second process that reads the warehouse every 100 ms until told to stop.
 
-Run by test_concurrent_readers.py: `python reader_probe.py WAREHOUSE STOP_FILE`.
-Prints one JSON line: queries made, failures, inconsistencies seen, lock waits.
+Run by test_concurrent_readers.py: `python reader_probe.py WAREHOUSE STOP_FILE [MODE]`.
+MODE `live` (default) opens the working file the way `bedrock-jobs sql --live` does
+(waiting out the writer's lock); MODE `published` opens the published copy the way
+any other client does: a plain `duckdb.connect(copy, read_only=True)`, no retry, no
+session macros. Prints one JSON line: queries made, failures, inconsistencies seen.
 """
 
 import json
@@ -9,6 +12,9 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
+
+from warehouse.publish import read_copy_path
 from warehouse.query import QueryError, open_read_only
 
 # A batch half-written would show as a job whose transitions are not events - 1,
@@ -25,6 +31,41 @@ SELECT
     (SELECT count(*) FROM marts.job_durations) AS mart_rows,
     (SELECT count(*) FROM core.jobs) AS jobs
 """
+# The newest publication a copy records; at 'run end' the marts cover every job.
+PUBLISHED = """
+SELECT max(published_at)::VARCHAR, arg_max(trigger, published_at), count(*)
+FROM ops.publications
+"""
+
+
+def published(copy: Path, stop_file: str) -> None:
+    failures, torn, missing, queries, last_jobs = [], 0, 0, 0, 0
+    stamps: list[str] = []
+    marts_behind_at_run_end = 0
+    while not copy.exists() and not Path(stop_file).exists():
+        time.sleep(0.01)  # the first copy is published after the run's first batch
+    while not Path(stop_file).exists():
+        started = time.monotonic()
+        try:
+            with duckdb.connect(str(copy), read_only=True) as con:
+                row = con.execute(CONSISTENCY).fetchall()[0]
+                stamp, trigger, _ = con.execute(PUBLISHED).fetchall()[0]
+            queries += 1
+            torn += row[0]
+            missing += row[1]
+            last_jobs = row[3]
+            if trigger == "run end" and row[2] != row[3]:
+                marts_behind_at_run_end += 1
+            stamps.append(stamp)
+        except Exception as error:  # every failure is counted, none hidden
+            failures.append(f"{type(error).__name__}: {error}")
+        time.sleep(max(0.0, 0.1 - (time.monotonic() - started)))
+    print(json.dumps({
+        "queries": queries, "failures": failures[:5], "failed": len(failures),
+        "torn_jobs": torn, "missing_jobs": missing, "last_jobs": last_jobs,
+        "marts_behind_at_run_end": marts_behind_at_run_end,
+        "publications_seen": len(set(stamps)), "went_back": stamps != sorted(stamps),
+    }))
 
 
 def main(warehouse: str, stop_file: str) -> None:
@@ -56,4 +97,7 @@ def main(warehouse: str, stop_file: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    if sys.argv[3:4] == ["published"]:
+        published(read_copy_path(sys.argv[1]), sys.argv[2])
+    else:
+        main(sys.argv[1], sys.argv[2])

@@ -1,4 +1,4 @@
-"""Auth, versioning and every documented error as an RFC 7807 problem (reference §5, §7)."""
+"""Auth, versioning and every documented error as an RFC 7807 problem (docs/api-contract.md)."""
 
 from __future__ import annotations
 

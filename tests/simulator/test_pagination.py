@@ -1,4 +1,4 @@
-"""GET /jobs: documented filters and cursor pagination, newest first (reference §4)."""
+"""GET /jobs: documented filters and cursor pagination, newest first (docs/api-contract.md)."""
 
 from __future__ import annotations
 

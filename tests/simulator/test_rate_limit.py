@@ -1,4 +1,4 @@
-"""A fixed-window rate limit per key with the documented headers and 429 (reference §8)."""
+"""A fixed-window rate limit per key with the documented headers and 429 (docs/api-contract.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GET /jobs/{id} serves the documented CMS and Vision job shapes (reference §1, §2)."""
+"""GET /jobs/{id} serves the documented CMS and Vision job shapes (docs/api-contract.md)."""
 
 from __future__ import annotations
 

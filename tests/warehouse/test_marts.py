@@ -1,4 +1,4 @@
-"""Contract: marts follow design.md (Wilson, percentiles, stuck thresholds, trees)."""
+"""Contract: marts follow docs/data-dictionary.md (Wilson, percentiles, stuck thresholds, trees)."""
 
 from __future__ import annotations
 

@@ -1,19 +1,36 @@
 -- core.jobs: each job's latest state, from its current payload (temp view _core_source).
--- `status` is the canonical status of the last event (the top-level field can lag
--- behind it); with no events it is the top-level status. The top-level field is kept
--- as reported_status. The per-job event figures feed marts.job_durations/stuck_jobs.
+-- Terminal means finished: a job is terminal when its top-level status or its last
+-- event is terminal (an `events` array cut short must not keep a finished job in
+-- flight, fetched again by every run). `status` is then that terminal status, the
+-- top-level one first when both are terminal and disagree; otherwise the last event's
+-- (the top-level field can lag behind the events), or the top-level one without
+-- events. The top-level field is kept as reported_status; the status_disagrees check
+-- reports every job whose top-level status and last event differ. The per-job event
+-- figures feed marts.job_durations/stuck_jobs.
 WITH source AS (
     SELECT * EXCLUDE (events), n_events > 0 AS has_events
     FROM _core_source
 ),
 
+-- The top-level status stands when there are no events, or when it is terminal and the
+-- last event says otherwise; else the last event's (spelling included).
 cleaned AS (
     SELECT
         *,
-        CASE WHEN has_events THEN last_event_status ELSE reported_status END AS final_status,
-        CASE WHEN has_events THEN last_event_status_raw ELSE reported_status_raw END
-            AS final_status_raw
+        NOT has_events OR (is_terminal_status(reported_status)
+                           AND reported_status IS DISTINCT FROM last_event_status)
+            AS top_level_stands
     FROM source
+),
+
+final AS (
+    SELECT
+        *,
+        CASE WHEN top_level_stands THEN reported_status ELSE last_event_status END
+            AS final_status,
+        CASE WHEN top_level_stands THEN reported_status_raw ELSE last_event_status_raw END
+            AS final_status_raw
+    FROM cleaned
 )
 
 SELECT
@@ -45,4 +62,4 @@ SELECT
     terminal_event_at,
     run_attempts,
     status_since
-FROM cleaned
+FROM final

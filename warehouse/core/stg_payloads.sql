@@ -1,5 +1,5 @@
 -- Staging: one row per payload in scope (temp table or view _payload_scope), parsed
--- once. Both documented shapes are read into one set of columns (reference §1): `data`
+-- once. Both documented shapes are read into one set of columns (docs/api-contract.md, "Job shapes"): `data`
 -- unwrapped, id from `id` or `job_id`, target from `target_type/target_id` or
 -- `target{type,id}`. The verdict (NULL, or the first reason to quarantine: job-level,
 -- then the first bad event in array order) is decided here, and for a payload that

@@ -1,4 +1,4 @@
--- marts.job_durations: phase durations per job (design.md, "Events and durations").
+-- marts.job_durations: phase durations per job (docs/api-contract.md, "Events, timestamps and durations").
 -- queued = first RUNNING - first event; running = first terminal event - first RUNNING;
 -- total = first terminal event - first event, or, with no events, completed_at (else
 -- updated_at) - created_at for a terminal job. NULL wherever the events don't say.

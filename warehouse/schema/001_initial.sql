@@ -1,4 +1,4 @@
--- Schema version 1: every table of the warehouse contract (design.md, "Warehouse contract").
+-- Schema version 1: every table of the warehouse contract (docs/data-dictionary.md).
 -- Extra columns beyond the contract are marked "extra".
 CREATE SCHEMA IF NOT EXISTS ops;
 CREATE SCHEMA IF NOT EXISTS raw;

@@ -1,5 +1,5 @@
 -- Schema version 2: when an ID was last asked for, and a data-quality view of
--- status spellings outside the canonical mapping (design.md, "Statuses").
+-- status spellings outside the canonical mapping (docs/api-contract.md, "Statuses and terminal states").
 ALTER TABLE ops.job_ledger ADD COLUMN last_requested_at TIMESTAMPTZ;
 UPDATE ops.job_ledger SET last_requested_at = requested_at;
 

@@ -1,5 +1,5 @@
 -- Session macros (TEMP: defined on every connection, never stored in the file).
--- The canonical status mapping of design.md, "Statuses": case-insensitive, and an
+-- The canonical status mapping (docs/api-contract.md, "Statuses and terminal states"): case-insensitive, and an
 -- unknown spelling is kept as its trimmed upper-case form.
 CREATE OR REPLACE TEMP MACRO canonical_status_any_case(u) AS
     CASE u
@@ -49,7 +49,7 @@ CREATE OR REPLACE TEMP MACRO wilson_high(p, n) AS
          + 1.959963984540054 * sqrt(p * (1 - p) / n + 1.959963984540054 ^ 2 / (4 * n * n)))
         / (1 + 1.959963984540054 ^ 2 / n)) END;
 -- A response body parsed once into the fields the staging model reads, for both
--- documented shapes (reference §1): the CMS envelope's `data` and the bare Vision
+-- documented shapes (docs/api-contract.md, "Job shapes"): the CMS envelope's `data` and the bare Vision
 -- object. `payload` and `results` stay JSON.
 CREATE OR REPLACE TEMP MACRO bedrock_job_document(body) AS from_json(body, '{
     "data": {"id": "VARCHAR", "job_id": "VARCHAR", "organization_id": "VARCHAR",

@@ -1,4 +1,4 @@
--- Schema version 5: marts.regressions, what got worse (docs/regressions.md).
+-- Schema version 6: marts.regressions, what got worse (docs/regressions.md).
 -- One row per (job type, metric) with data in the current window or its baseline.
 CREATE TABLE marts.regressions (
     job_type       VARCHAR,             -- The job's type, e.g. `drawing.preprocess`, `compare`.
