@@ -177,7 +177,8 @@ def main(scenarios: int = 36, null_scenarios: int = 24, seed: int = 1000) -> dic
                 alarm_rows[variant] += [
                     f"seed {config.seed}: {r.job_type} {r.metric} {r.baseline_value:.3g} -> "
                     f"{r.current_value:.3g} (n {r.current_n}, p={r.p_value:.2g})"
-                    for r in eligible[eligible["is_regression"]].itertuples()]
+                    for r in eligible[eligible["is_regression"]].sort_values(
+                        ["job_type", "metric"]).itertuples()]
 
     print(f"marts.regressions on {scenarios} shift and {null_scenarios} no-shift scenarios "
           f"(simulator generator, {HISTORY_DAYS:g} days of history, 20k-60k jobs each)")
