@@ -1,6 +1,6 @@
 """What got worse: the settings of `marts.regressions` and plain readers of its rows.
 
-The statistics live in `marts/regressions.sql` and the `fisher_greater_midp` macro
+The statistics live in `marts/regressions.sql` and the `fisher_greater` macro
 (`schema/macros.sql`); docs/regressions.md explains the choices. This module holds the
 defaults (the Dagster config documents the same ones) and turns them into the SQL's
 bind parameters.
@@ -26,7 +26,7 @@ class RegressionSettings:
 
     window_hours: float = 24.0  # the current window: created_at in the last N hours before now
     baseline_days: float = 14.0  # the trailing baseline: the N days before the window
-    alpha: float = 0.01  # flag only when the one-sided mid-p is below this
+    alpha: float = 0.01  # flag only when the one-sided p-value is below this
     min_current_n: int = 30  # jobs in the window behind the figure, at least
     min_baseline_n: int = 100  # jobs in the baseline behind the figure, at least
     rate_min_ratio: float = 2.0  # failure rate: current at least this × baseline
