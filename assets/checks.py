@@ -13,6 +13,13 @@ import dagster as dg
 from pipelines.ingest import utcnow
 from pipelines.resources import WarehouseResource
 from warehouse.db import first_row, sql
+from warehouse.regressions import (
+    describe,
+    describe_windows,
+    format_value,
+    regressions,
+    windows,
+)
 
 FRESHNESS_WINDOW = timedelta(hours=2)  # the hourly schedule, plus slack
 
@@ -84,4 +91,28 @@ def freshness(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     )
 
 
-ALL_CHECKS = [*CHECKS, freshness]
+@dg.asset_check(asset=dg.AssetKey(["marts", "regressions"]), name="regressions",
+                description="Job types and metrics that got materially and significantly worse "
+                            "in the current window (docs/regressions.md).")
+def regressions_check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.connect() as con:
+        found = regressions(con)
+        bounds = windows(con)
+    metadata: dict[str, Any] = {
+        "regressions": len(found),
+        "compared": describe_windows(bounds) if bounds else "no jobs in either window",
+    }
+    if found:
+        lines = ["| job type | metric | baseline → current | jobs | p-value |",
+                 "|---|---|---|---|---|"]
+        lines += [f"| {r['job_type']} | {r['metric']} | "
+                  f"{format_value(r['metric'], r['baseline_value'])} → "
+                  f"{format_value(r['metric'], r['current_value'])} | "
+                  f"{r['baseline_n']} → {r['current_n']} | {r['p_value']:.2g} |" for r in found]
+        metadata["flagged"] = dg.MetadataValue.md("\n".join(lines))
+    return dg.AssetCheckResult(passed=not found, severity=dg.AssetCheckSeverity.WARN,
+                               description="; ".join(describe(r) for r in found)
+                               or "nothing significant", metadata=metadata)
+
+
+ALL_CHECKS = [*CHECKS, freshness, regressions_check]

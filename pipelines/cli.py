@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines import __version__
@@ -19,6 +19,15 @@ def _timestamp(value: str) -> float:
     return parsed.timestamp()
 
 
+def _shift(value: str):
+    from pipelines.simulator import Shift
+
+    try:
+        return Shift.parse(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _add_simulator_arguments(parser: argparse.ArgumentParser) -> None:
     data = parser.add_argument_group("data")
     data.add_argument("--seed", type=int, default=7, help="same seed, same data (default 7)")
@@ -29,6 +38,11 @@ def _add_simulator_arguments(parser: argparse.ArgumentParser) -> None:
                       help="job shape of GET /jobs/{id} (default cms)")
     data.add_argument("--adversarial", type=float, default=0.0, metavar="SHARE",
                       help="share of jobs with messy events/statuses/timestamps (0..1)")
+    data.add_argument("--shift", type=_shift, action="append", metavar="TYPE:KIND:FACTOR[@WHEN]",
+                      help="make a job type worse from a moment on (repeatable): KIND is "
+                           "failure, duration or requeue, FACTOR multiplies it, WHEN is hours "
+                           "before the epoch (default 12) or an ISO 8601 time; e.g. "
+                           "compare:failure:3@24")
     clock = parser.add_argument_group("clock")
     clock.add_argument("--clock", choices=("real", "fixed", "accelerated"), default="real")
     clock.add_argument("--speed", type=float, default=60.0,
@@ -70,7 +84,7 @@ def build_simulator(args: argparse.Namespace):
     )
 
     epoch = args.epoch if args.epoch is not None else float(int(time.time()))
-    data = DataConfig(seed=args.seed, jobs=args.jobs, epoch=epoch)
+    data = DataConfig(seed=args.seed, jobs=args.jobs, epoch=epoch, shifts=tuple(args.shift or ()))
     clock = {
         "real": lambda: Clock(start=epoch),
         "fixed": lambda: Clock.fixed(epoch),
@@ -108,6 +122,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     print(f"  accepted key(s): {', '.join(simulator.api_keys)}", flush=True)
     print(f"  try: curl -H 'Authorization: Bearer {simulator.api_keys[0]}' "
           f"'{simulator.base_url}/jobs?limit=2'", flush=True)
+    for shift in simulator.data_config.shifts:
+        since = datetime.fromtimestamp(shift.start(simulator.data_config.epoch), UTC)
+        print(f"  shift: {shift.job_type} {shift.kind} x{shift.factor:g} from "
+              f"{since:%Y-%m-%dT%H:%M:%SZ}", flush=True)
     try:
         simulator.serve_forever()
     except KeyboardInterrupt:

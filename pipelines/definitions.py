@@ -14,7 +14,7 @@ from assets.report import jobs_report
 from pipelines.jobs import ALL_JOBS
 from pipelines.resources import build_resources
 from pipelines.schedules import ALL_SCHEDULES
-from pipelines.sensors import inbox_sensor
+from pipelines.sensors import alerts_sensor, inbox_sensor
 
 
 def build_definitions(
@@ -27,7 +27,7 @@ def build_definitions(
         asset_checks=ALL_CHECKS,
         jobs=ALL_JOBS,
         schedules=ALL_SCHEDULES,
-        sensors=[inbox_sensor],
+        sensors=[inbox_sensor, alerts_sensor],
         resources=resources or build_resources(),
     )
 

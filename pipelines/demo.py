@@ -21,10 +21,19 @@ from pathlib import Path
 from pipelines.report import report_path
 from pipelines.resources import DEFAULT_INBOX, DEFAULT_WAREHOUSE
 from pipelines.runner import run_job
-from pipelines.simulator import DEMO_API_KEY, DataConfig, FaultConfig, RateLimitConfig, Simulator
+from pipelines.simulator import (
+    DEMO_API_KEY,
+    DataConfig,
+    FaultConfig,
+    RateLimitConfig,
+    Shift,
+    Simulator,
+)
 from pipelines.summary import print_summary
 
 DEMO_RATE_LIMIT = RateLimitConfig(limit=1000, window_seconds=10)
+# What the demo's regression detection finds: `compare` fails 4x as often in the last day.
+DEMO_SHIFT = Shift("compare", "failure", 4.0, hours_before_epoch=24.0)
 
 
 def _epoch(state: Path) -> float:
@@ -49,7 +58,8 @@ def _sample_file(sim: Simulator, inbox: Path) -> None:
 def demo_simulator(warehouse: Path, jobs: int = 4000) -> Simulator:
     """The demo's simulator (not started): its epoch is kept beside the warehouse, so
     every demo and `make ui` session talks to the same jobs, a little later each time."""
-    data = DataConfig(jobs=jobs, epoch=_epoch(warehouse.parent / ".simulator-epoch"))
+    data = DataConfig(jobs=jobs, epoch=_epoch(warehouse.parent / ".simulator-epoch"),
+                      shifts=(DEMO_SHIFT,))
     return Simulator(data, faults=FaultConfig.light(seed=1), rate_limit=DEMO_RATE_LIMIT)
 
 
@@ -63,7 +73,9 @@ def run_demo(jobs: int = 4000) -> int:
         os.environ["BEDROCK_API_KEY"] = DEMO_API_KEY
         print(f"simulator: {len(sim.store)} jobs at {sim.base_url} "
               f"(light faults, {DEMO_RATE_LIMIT.limit} requests per "
-              f"{DEMO_RATE_LIMIT.window_seconds:g}s)", flush=True)
+              f"{DEMO_RATE_LIMIT.window_seconds:g}s; {DEMO_SHIFT.job_type} fails "
+              f"{DEMO_SHIFT.factor:g}x as often from {DEMO_SHIFT.hours_before_epoch:g} h "
+              "before its epoch)", flush=True)
         if first_run:
             _sample_file(sim, inbox)
         outcome = run_job("ingest", {"ops": {"ops__job_ledger": {"config": {"discover": True}}}})

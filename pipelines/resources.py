@@ -137,6 +137,28 @@ class InboxResource(dg.ConfigurableResource):
         return Path(self.path)
 
 
+class AlertWebhookResource(dg.ConfigurableResource):
+    """Where alerts go: a Slack-compatible webhook from `BEDROCK_ALERT_WEBHOOK` only (a
+    secret: never in run config, logs or the UI), and how hard to try."""
+
+    url: str = Field(default="", repr=False,
+                     description="Set through BEDROCK_ALERT_WEBHOOK, never inline.")
+    ui_url: str = "http://127.0.0.1:3000"
+    """The Dagster UI the messages link runs to (BEDROCK_UI_URL)."""
+    timeout_seconds: float = 5.0
+    attempts: int = 3
+    backoff_seconds: float = 0.5
+    stuck_burst_min: int = 3
+    """A job type with at least this many stuck jobs is a burst worth an alert."""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url)
+
+    def run_url(self, run_id: str | None) -> str | None:
+        return f"{self.ui_url.rstrip('/')}/runs/{run_id}" if run_id else None
+
+
 def _setting(name: str, default: str) -> str:
     return dg.EnvVar(name).get_value(default) or default
 
@@ -144,6 +166,7 @@ def _setting(name: str, default: str) -> str:
 def build_resources() -> dict[str, dg.ConfigurableResource]:
     """The code location's resources, from the environment."""
     key = dg.EnvVar("BEDROCK_API_KEY")
+    webhook = dg.EnvVar("BEDROCK_ALERT_WEBHOOK")
     return {
         "bedrock": BedrockApiResource(
             base_url=_setting("BEDROCK_API_URL", DEFAULT_BASE_URL),
@@ -154,4 +177,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
         ),
         "warehouse": WarehouseResource(path=_setting("BEDROCK_WAREHOUSE", DEFAULT_WAREHOUSE)),
         "inbox": InboxResource(path=_setting("BEDROCK_INBOX", DEFAULT_INBOX)),
+        "alerts": AlertWebhookResource(
+            url=webhook if webhook.get_value() else "",
+            ui_url=_setting("BEDROCK_UI_URL", "http://127.0.0.1:3000")),
     }

@@ -1,4 +1,5 @@
-"""The inbox sensor: a run for each new ID file dropped in `BEDROCK_INBOX`.
+"""The inbox sensor: a run for each new ID file dropped in `BEDROCK_INBOX`; the alerts
+sensor: a webhook message per new regression or stuck-job burst.
 
 On by default: wherever a Dagster daemon runs (`make ui` / `dg dev`, or
 `dagster-daemon run` in production) a file dropped in the inbox starts a run.
@@ -8,12 +9,17 @@ it sees files waiting there.
 
 
 import json
+import time
 
 import dagster as dg
 
+from pipelines.alerts import pending_alerts, send_new_alerts
 from pipelines.intake import inbox_files
 from pipelines.jobs import ingest
-from pipelines.resources import InboxResource
+from pipelines.resources import AlertWebhookResource, InboxResource, WarehouseResource
+from warehouse.query import QueryError, open_read_only
+
+MARTS_KEY = dg.AssetKey(["marts", "regressions"])
 
 
 @dg.sensor(job=ingest, minimum_interval_seconds=30,
@@ -46,3 +52,38 @@ def inbox_sensor(context: dg.SensorEvaluationContext, inbox: InboxResource):
     # Forget files that left the inbox, so the cursor stays small.
     context.update_cursor(json.dumps({k: v for k, v in seen.items() if k in present}))
     return requests or dg.SkipReason("no new files in the inbox")
+
+
+@dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="When the marts were refreshed and BEDROCK_ALERT_WEBHOOK is set, posts "
+                       "each new regression and stuck-job burst to the webhook (each at most "
+                       "once per window; a failed delivery is logged, never fails anything).")
+def alerts_sensor(context: dg.SensorEvaluationContext, alerts: AlertWebhookResource,
+                  warehouse: WarehouseResource):
+    if not alerts.enabled:
+        return dg.SkipReason("BEDROCK_ALERT_WEBHOOK is not set: no alerts")
+    # The cursor: the last marts refresh looked at, and when each alert was sent.
+    state = json.loads(context.cursor) if context.cursor else {}
+    records = context.instance.fetch_materializations(MARTS_KEY, limit=1).records
+    if not records or records[0].storage_id == state.get("event"):
+        return dg.SkipReason("no new refresh of the marts")
+    event = records[0]
+    try:
+        con = open_read_only(warehouse.path)
+    except QueryError as error:
+        return dg.SkipReason(f"warehouse not readable now: {error}")
+    try:
+        found = pending_alerts(con, alerts.run_url(event.event_log_entry.run_id),
+                               alerts.stuck_burst_min)
+    finally:
+        con.close()
+    outcome = send_new_alerts(
+        found, json.dumps({"sent": state.get("sent", {})}), alerts.url, time.time(),
+        timeout=alerts.timeout_seconds, attempts=alerts.attempts,
+        backoff=alerts.backoff_seconds, log=context.log)
+    context.update_cursor(json.dumps({"event": event.storage_id,
+                                      **json.loads(outcome.cursor)}))
+    summary = (f"{len(outcome.sent)} alert(s) sent, {len(outcome.failed)} failed, "
+               f"{outcome.skipped} already sent in their window")
+    context.log.info(summary)
+    return dg.SkipReason(summary)

@@ -8,12 +8,14 @@ from pipelines.intake import inbox_files
 from warehouse.db import sql
 from warehouse.publish import read_copy_path
 from warehouse.query import open_read_only
+from warehouse.regressions import what_changed
 
 
 def summary_text(path: str | Path) -> str:
-    """Jobs by outcome, failure rate by type, p50/p95 durations by type."""
+    """What changed, jobs by outcome, failure rate by type, p50/p95 durations by type."""
     con = open_read_only(path)
     try:
+        changed = what_changed(con)
         outcomes = con.execute(sql("reports", "ledger_outcomes")).df()
         # The report's per-type query: durations and failure rates, one source of truth.
         by_type = con.execute(sql("reports", "chart_job_types")).df()
@@ -23,7 +25,8 @@ def summary_text(path: str | Path) -> str:
                 .sort_values(["failure_rate", "terminal"], ascending=False))
     durations = by_type[by_type["n"] > 0].sort_values("p95_seconds", ascending=False)
     total = int(outcomes["ids"].sum()) if not outcomes.empty else 0
-    lines = [f"warehouse: {Path(path)}", "", f"requested job IDs by outcome ({total}):"]
+    lines = [f"warehouse: {Path(path)}", "", *changed, "",
+             f"requested job IDs by outcome ({total}):"]
     lines += [f"  {row.outcome:<12} {row.ids:>8}" for row in outcomes.itertuples()]
     lines += ["", "failure rate by job type (terminal jobs; 95% Wilson interval):"]
     lines += [

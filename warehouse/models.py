@@ -41,6 +41,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from warehouse.db import first_row, sql
+from warehouse.regressions import RegressionSettings
 
 CORE_TABLES = ("job_events", "job_status_transitions", "jobs")
 MARTS = (
@@ -50,6 +51,7 @@ MARTS = (
     "transition_matrix",
     "stuck_jobs",
     "job_trees",
+    "regressions",  # reads job_durations
 )
 DEFAULT_STUCK_FLOOR_SECONDS = 3600.0
 
@@ -173,21 +175,26 @@ def refresh_marts(
     con: duckdb.DuckDBPyConnection,
     now: datetime | None = None,
     stuck_floor_seconds: float = DEFAULT_STUCK_FLOOR_SECONDS,
+    regressions: RegressionSettings | None = None,
 ) -> dict[str, int]:
     """Recompute every mart from core in one transaction; returns rows per mart.
 
-    `now` (aware; default: the current time) is when stuck_jobs measures ages;
-    `stuck_floor_seconds` is the least time in a status that counts as stuck.
+    `now` (aware; default: the current time) is when stuck_jobs measures ages and where
+    the regressions' current window ends; `stuck_floor_seconds` is the least time in a
+    status that counts as stuck; `regressions` the windows and thresholds of
+    marts.regressions (default: `RegressionSettings()`).
     """
     now = now or datetime.now(UTC)
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     with bulk_settings(con):
-        return _refresh_marts(con, now, stuck_floor_seconds)
+        return _refresh_marts(con, now, stuck_floor_seconds,
+                              regressions or RegressionSettings())
 
 
 def _refresh_marts(
-    con: duckdb.DuckDBPyConnection, now: datetime, stuck_floor_seconds: float
+    con: duckdb.DuckDBPyConnection, now: datetime, stuck_floor_seconds: float,
+    regressions: RegressionSettings,
 ) -> dict[str, int]:
     rows: dict[str, int] = {}
     con.begin()
@@ -197,6 +204,8 @@ def _refresh_marts(
             query = f"INSERT INTO marts.{mart} BY NAME {sql('marts', mart)}"
             if mart == "stuck_jobs":
                 con.execute(query, {"now": now, "floor_seconds": float(stuck_floor_seconds)})
+            elif mart == "regressions":
+                con.execute(query, regressions.params(now))
             else:
                 con.execute(query)
             count = first_row(con.execute(f"SELECT count(*) FROM marts.{mart}"))

@@ -42,6 +42,9 @@ CONTRACT: dict[str, tuple[str, ...]] = {
                          "threshold_seconds"),
     "marts.job_trees": ("parent_id", "parent_type", "n_children", "children_failed",
                         "children_canceled", "parent_total_seconds", "children_span_seconds"),
+    "marts.regressions": ("job_type", "metric", "window_start", "window_end", "baseline_n",
+                          "current_n", "baseline_value", "current_value", "ratio", "p_value",
+                          "is_regression"),
 }
 
 # Tables no asset describes.

@@ -15,6 +15,7 @@ from pipelines.report.charts import CHARTS, KEY_CHART, Chart
 from pipelines.report.figures import to_png, to_svg
 from pipelines.report.html import ChartPanel, render_page
 from warehouse.db import first_row, sql
+from warehouse.regressions import what_changed_summary
 
 REPORT_NAME = "report.html"
 
@@ -84,7 +85,8 @@ def build_report(con: duckdb.DuckDBPyConnection, out: str | Path, *, warehouse: 
         if chart.id == KEY_CHART:
             key_png = to_png(figure)
     page = render_page(panels, headline(con), warehouse=warehouse,
-                       generated_at=(now or datetime.now(UTC)).astimezone(UTC))
+                       generated_at=(now or datetime.now(UTC)).astimezone(UTC),
+                       changed=what_changed_summary(con))
     path = Path(out)
     _write_atomically(path, page)
     return Report(path, {p.chart.id: len(p.frame) for p in panels}, key_png)

@@ -15,6 +15,8 @@ from html import escape
 import pandas as pd
 
 from pipelines.report.charts import Chart
+from warehouse.db import sql
+from warehouse.regressions import WhatChanged, format_value
 
 MAX_TABLE_ROWS = 25
 
@@ -45,6 +47,9 @@ button.copy { float: right; font-size: 12px; margin-top: 6px; }
 table { border-collapse: collapse; font-size: 13px; margin-top: 8px; }
 th, td { border-bottom: 1px solid #eee; padding: 3px 8px; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
+#what-changed { border-left: 4px solid #2f6db5; }
+#what-changed.flagged { border-left-color: #c0392b; }
+#what-changed ul { margin: 8px 0 0; padding-left: 20px; }
 footer { color: #888; font-size: 13px; max-width: 1080px; margin: 0 auto 30px; padding: 0 24px; }
 """
 
@@ -126,11 +131,48 @@ def _headline(figures: dict[str, object]) -> str:
     return f'<ul class="headline">{cells}</ul><p class="meta">Jobs {escape(span)}.</p>'
 
 
+def _what_changed(changed: WhatChanged | None) -> str:
+    """The first section: what got worse in the last window, or 'nothing significant'."""
+    if changed is None:
+        return ""
+    query = sql("checks", "regressions").strip()
+    if changed.rows:
+        items = "".join(
+            f"<li><b>{escape(r['job_type'])}</b> {escape(r['metric'])}: "
+            f"{escape(format_value(r['metric'], r['baseline_value']))} → "
+            f"<b>{escape(format_value(r['metric'], r['current_value']))}</b> "
+            f"<span class='meta'>({r['baseline_n']:,} → {r['current_n']:,} jobs, "
+            f"p = {r['p_value']:.2g})</span></li>" for r in changed.rows)
+        body = f"<ul data-regressions='{len(changed.rows)}'>{items}</ul>"
+    elif changed.windows is not None:
+        body = "<p data-regressions='0'><b>Nothing significant.</b></p>"
+    else:
+        body = "<p data-regressions='0'>Nothing to compare.</p>"
+    flagged = " class='flagged'" if changed.rows else ""
+    return f"""
+<section id="what-changed"{flagged}>
+  <h2>What changed</h2>
+  <p class="question">Which job types got materially and significantly worse:
+  {escape(changed.heading)}. Failure rate, re-queue share and p95 of queued, running and
+  total time; how it is decided: docs/regressions.md.</p>
+  {body}
+  <p class="meta">Source: <code>marts.regressions</code></p>
+  <details>
+    <summary>SQL behind this list</summary>
+    <button class="copy" type="button" data-target="sql-what-changed">Copy</button>
+    <pre><code id="sql-what-changed">{escape(query)}</code></pre>
+  </details>
+</section>"""
+
+
 def render_page(panels: Sequence[ChartPanel], headline: dict[str, object], *,
-                warehouse: str, generated_at: datetime) -> str:
+                warehouse: str, generated_at: datetime,
+                changed: WhatChanged | None = None) -> str:
     """The whole report as one HTML document."""
     contents = "".join(f'<li><a href="#{p.chart.id}">{escape(p.chart.title)}</a></li>'
                        for p in panels)
+    if changed is not None:
+        contents = f'<li><a href="#what-changed">What changed</a></li>{contents}'
     sections = "".join(_section(p) for p in panels)
     stamp = f"{generated_at:%Y-%m-%d %H:%M:%S} UTC"
     return f"""<!DOCTYPE html>
@@ -150,7 +192,7 @@ def render_page(panels: Sequence[ChartPanel], headline: dict[str, object], *,
   {_headline(headline)}
   <nav><ol>{contents}</ol></nav>
 </header>
-<main>{sections}
+<main>{_what_changed(changed)}{sections}
 </main>
 <footer>bedrock-jobs · durations in seconds (s), minutes (m), hours (h) and days (d) ·
 statuses are canonical (see docs/data-dictionary.md)</footer>

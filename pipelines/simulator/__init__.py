@@ -8,7 +8,7 @@ production client.
 
 from pipelines.simulator.clock import Clock
 from pipelines.simulator.faults import FaultConfig
-from pipelines.simulator.generator import DataConfig, JobStore, SimJob
+from pipelines.simulator.generator import DataConfig, JobStore, Shift, SimJob
 from pipelines.simulator.ratelimit import RateLimitConfig
 from pipelines.simulator.render import RenderConfig
 from pipelines.simulator.server import DEMO_API_KEY, Simulator, fetch_stats, prefer_low_latency
@@ -21,6 +21,7 @@ __all__ = [
     "JobStore",
     "RateLimitConfig",
     "RenderConfig",
+    "Shift",
     "SimJob",
     "Simulator",
     "fetch_stats",

@@ -21,6 +21,12 @@ Shapes follow the docs' job types and hierarchies
 
 Parents finish after their last child; a failed child fails its parent; a
 canceled parent cancels its unfinished children.
+
+A `Shift` makes a job type worse from a given moment (more failures, longer queue and
+run times, or more re-queues), so regression detection can be measured on data where
+the truth is known. A tree that may hold shifted jobs is drawn again from the same
+seed with the shifted profile for jobs created at or after the moment, keeping its
+place on the calendar; data without shifts is unchanged.
 """
 
 from __future__ import annotations
@@ -29,7 +35,8 @@ import math
 import random
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from pipelines.simulator.ids import make_id
 
@@ -43,6 +50,65 @@ PENDING, RUNNING, COMPLETED, FAILED, CANCELED = (
 TERMINAL = frozenset({COMPLETED, FAILED, CANCELED})
 
 Event = tuple[str, float]  # (canonical status, Unix seconds)
+
+
+SHIFT_KINDS = ("failure", "duration", "requeue")
+
+
+@dataclass(frozen=True)
+class Shift:
+    """From `starts_at` on (Unix seconds; default `hours_before_epoch` before the data's
+    epoch), jobs of `job_type` created then are worse by `factor`:
+
+    - `failure`: the type's own failure probability × factor (at most 1 - cancel rate);
+    - `duration`: the median queue and run times × factor (so every percentile, too);
+    - `requeue`: the chance of a re-queue × factor (at most 1).
+    """
+
+    job_type: str
+    kind: str
+    factor: float
+    hours_before_epoch: float = 12.0
+    starts_at: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.job_type not in PROFILES:
+            raise ValueError(f"unknown job type {self.job_type!r}: one of {', '.join(PROFILES)}")
+        if self.kind not in SHIFT_KINDS:
+            raise ValueError(f"unknown shift {self.kind!r}: one of {', '.join(SHIFT_KINDS)}")
+        if not self.factor > 0:
+            raise ValueError("a shift's factor must be positive")
+
+    def start(self, epoch: float) -> float:
+        return self.starts_at if self.starts_at is not None else (
+            epoch - self.hours_before_epoch * 3600.0)
+
+    def apply(self, profile: TypeProfile, requeue_share: float) -> tuple[TypeProfile, float]:
+        if self.kind == "failure":
+            rate = min(profile.fail_rate * self.factor, 1.0 - profile.cancel_rate)
+            return replace(profile, fail_rate=rate), requeue_share
+        if self.kind == "duration":
+            return replace(profile, queue_median=profile.queue_median * self.factor,
+                           run_median=profile.run_median * self.factor), requeue_share
+        return profile, min(1.0, requeue_share * self.factor)
+
+    @classmethod
+    def parse(cls, text: str) -> Shift:
+        """`TYPE:KIND:FACTOR[@WHEN]`, WHEN hours before the epoch (`12`, `12h`) or an
+        ISO 8601 time with a zone; e.g. `compare:failure:3@24h`."""
+        spec, _, when = text.partition("@")
+        parts = spec.rsplit(":", 2)
+        if len(parts) != 3:
+            raise ValueError(f"a shift is TYPE:KIND:FACTOR[@WHEN], not {text!r}")
+        job_type, kind, factor = parts
+        if not when:
+            return cls(job_type, kind, float(factor))
+        if "T" in when:
+            moment = datetime.fromisoformat(when.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                raise ValueError("give the shift's time a zone, e.g. 2026-01-01T00:00:00Z")
+            return cls(job_type, kind, float(factor), starts_at=moment.timestamp())
+        return cls(job_type, kind, float(factor), hours_before_epoch=float(when.rstrip("hH")))
 
 
 @dataclass(frozen=True)
@@ -59,6 +125,7 @@ class DataConfig:
     projects_per_org: int = 3
     foreign_share: float = 0.10  # of root trees, in organizations the API key can't read
     requeue_share: float = 0.03  # of jobs, RUNNING → PENDING → RUNNING before finishing
+    shifts: tuple[Shift, ...] = ()  # job types that get worse from a moment on
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +294,7 @@ def _root_tree(
     root_type = rng.choices(list(ROOT_WEIGHTS), weights=list(ROOT_WEIGHTS.values()))[0]
 
     # Build the tree at relative time 0, then place it on the calendar.
+    drawn = rng.getstate()
     builder = _TreeBuilder(rng, config, org.id, project_id)
     builder.build_root(root_type)
     span = max(job.ends_at for job in builder.jobs)
@@ -239,6 +307,14 @@ def _root_tree(
         latest = config.epoch - span - 1.0
         start = latest - rng.uniform(0.0, config.history_days * 86_400.0)
     start = float(math.floor(start))
+    shifted_types = {shift.job_type for shift in config.shifts
+                     if start + span >= shift.start(config.epoch)}
+    if shifted_types & {job.type for job in builder.jobs}:
+        # Draw the tree again from the same point, now knowing when it starts, so the
+        # jobs created after a shift's moment use the shifted profile.
+        rng.setstate(drawn)
+        builder = _TreeBuilder(rng, config, org.id, project_id, offset=start)
+        builder.build_root(root_type)
     return [_shifted(job, start, rng) for job in builder.jobs]
 
 
@@ -263,13 +339,27 @@ class _TreeBuilder:
     """Draws one root job and its descendants at relative times (root created at 0)."""
 
     def __init__(
-        self, rng: random.Random, config: DataConfig, organization_id: str, project_id: str
+        self, rng: random.Random, config: DataConfig, organization_id: str, project_id: str,
+        offset: float | None = None,
     ) -> None:
         self.rng = rng
         self.config = config
         self.organization_id = organization_id
         self.project_id = project_id
         self.jobs: list[SimJob] = []
+        # Where relative time 0 is on the calendar, once known: shifts apply only then.
+        self.offset = offset
+
+    def _profile(self, job_type: str, created: float) -> tuple[TypeProfile, float]:
+        """The type's profile and re-queue share for a job created at `created`."""
+        profile, requeue_share = PROFILES[job_type], self.config.requeue_share
+        if self.offset is None:
+            return profile, requeue_share
+        for shift in self.config.shifts:
+            if shift.job_type == job_type and (
+                    self.offset + created >= shift.start(self.config.epoch)):
+                profile, requeue_share = shift.apply(profile, requeue_share)
+        return profile, requeue_share
 
     # -- targets and payloads -------------------------------------------------
 
@@ -310,12 +400,12 @@ class _TreeBuilder:
             value *= self.rng.uniform(5.0, 20.0)
         return value
 
-    def _start(self, job_type: str, created: float) -> tuple[list[Event], float]:
+    def _start(self, profile: TypeProfile, requeue_share: float,
+               created: float) -> tuple[list[Event], float]:
         """PENDING at `created`, then RUNNING (maybe re-queued once); returns events, run start."""
-        profile = PROFILES[job_type]
         events: list[Event] = [(PENDING, created)]
         at = created + self._lognormal(profile.queue_median, profile.queue_sigma)
-        if self.rng.random() < self.config.requeue_share:
+        if self.rng.random() < requeue_share:
             events.append((RUNNING, at))
             first_run = self._lognormal(profile.run_median, profile.run_sigma)
             at += first_run * self.rng.uniform(0.1, 0.5)
@@ -387,7 +477,7 @@ class _TreeBuilder:
 
     def build(self, job_type: str, created: float, parent: SimJob | None) -> SimJob:
         """One job (and its subtree) created at `created`; returns it with its timeline set."""
-        profile = PROFILES[job_type]
+        profile, requeue_share = self._profile(job_type, created)
         job = self._new_job(job_type, created, parent)
         rng = self.rng
         outcome = rng.random()
@@ -400,7 +490,7 @@ class _TreeBuilder:
             self._finish(job, [(PENDING, created)], FAILED if failing else CANCELED, created + wait)
             return job
 
-        events, started = self._start(job_type, created)
+        events, started = self._start(profile, requeue_share, created)
         own_run = self._lognormal(profile.run_median, profile.run_sigma)
         stages = self._child_stages(job)
         if not stages:

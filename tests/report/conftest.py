@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -17,6 +18,7 @@ from pipelines.resources import BedrockApiResource, InboxResource, WarehouseReso
 from pipelines.simulator import DEMO_API_KEY, Clock, DataConfig, RateLimitConfig, Simulator
 
 EPOCH = DataConfig().epoch
+WINDOW_END = datetime.fromtimestamp(EPOCH, UTC).isoformat()
 # IDs a user might paste that never load, so the ledger shows more than `loaded`.
 UNLOADABLE = ["job_01UNKNOWN0000000000000000", "job 42"]
 
@@ -44,8 +46,10 @@ def loaded_warehouse(tmp_path_factory: pytest.TempPathFactory) -> LoadedWarehous
                 "warehouse": WarehouseResource(path=str(path)),
                 "inbox": InboxResource(path=str(root / "inbox")),
             },
-            run_config={"ops": {"ops__job_ledger": {"config": {
-                "discover": True, "ids": UNLOADABLE}}}},
+            run_config={"ops": {
+                "ops__job_ledger": {"config": {"discover": True, "ids": UNLOADABLE}},
+                # The simulator's clock is fixed at EPOCH: "what changed" compares up to it.
+                "mart_tables": {"config": {"regressions": {"window_end": WINDOW_END}}}}},
         )
         assert result.success
         [event] = [e for e in result.get_asset_materialization_events()

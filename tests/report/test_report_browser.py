@@ -1,4 +1,4 @@
-"""The report in a real browser: headless Chromium draws every chart offline and logs no error.
+"""The report in headless Chromium: "What changed" first, every chart drawn offline, no error.
 
 Chromium is driven over the DevTools protocol (its own `--remote-debugging-port`,
 spoken with `websockets`, which the Dagster web server already installs), with
@@ -38,6 +38,16 @@ JSON.stringify(Array.from(document.querySelectorAll("figure[data-chart]")).map(f
   const uses = svg ? svg.querySelectorAll("use").length : 0;
   return {id: f.dataset.chart, width: box.width, height: box.height, paths: paths, uses: uses};
 }))
+"""
+
+# The first section of the page: "What changed", laid out and readable.
+FIRST_SECTION = """
+JSON.stringify((() => {
+  const s = document.querySelector("main > section");
+  if (!s) { return null; }
+  const box = s.getBoundingClientRect();
+  return {id: s.id, width: box.width, height: box.height, text: s.innerText};
+})())
 """
 
 
@@ -142,6 +152,8 @@ def test_every_chart_is_drawn_offline_and_the_page_logs_no_error(loaded_warehous
         tab.wait_for("Page.loadEventFired")
         charts = json.loads(tab.call("Runtime.evaluate", expression=PROBE,
                                      returnByValue=True)["result"]["value"])
+        first = json.loads(tab.call("Runtime.evaluate", expression=FIRST_SECTION,
+                                    returnByValue=True)["result"]["value"])
         time.sleep(0.3)  # let late console messages arrive
         tab.call("Runtime.evaluate", expression="1")
         errors = _errors(tab.events)
@@ -151,3 +163,6 @@ def test_every_chart_is_drawn_offline_and_the_page_logs_no_error(loaded_warehous
         assert chart["width"] > 300 and chart["height"] > 80, chart  # laid out, visible
         assert chart["paths"] >= 10 and chart["uses"] > 0, chart  # shapes and text drawn
     assert not errors, errors
+    # "What changed" comes first, drawn, naming the windows it compared.
+    assert first["id"] == "what-changed" and first["height"] > 60 and first["width"] > 300
+    assert "What changed" in first["text"] and "jobs created 2025-12-31 00:00" in first["text"]

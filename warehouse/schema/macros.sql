@@ -69,3 +69,20 @@ CREATE OR REPLACE TEMP MACRO bedrock_job_document(body) AS from_json(body, '{
     "events": [{"status": "VARCHAR", "timestamp": "VARCHAR"}],
     "created_at": "VARCHAR", "updated_at": "VARCHAR", "completed_at": "VARCHAR"
     }');
+-- Fisher's exact test, one-sided (is the current window worse?): P(X > x) + w·P(X = x)
+-- for X ~ Hypergeometric(draws n_c, successes x_c + x_b, population n_c + n_b); w = 1 is
+-- the exact test's p-value, w = 0.5 Lancaster's mid-p. DuckDB has no distribution
+-- functions, so the probabilities are written here from lgamma (docs/regressions.md).
+CREATE OR REPLACE TEMP MACRO log_choose(a, b) AS
+    lgamma(a + 1.0) - lgamma(b + 1.0) - lgamma(a - b + 1.0);
+CREATE OR REPLACE TEMP MACRO hypergeometric_pmf(k, draws, successes, population) AS
+    exp(log_choose(successes, k) + log_choose(population - successes, draws - k)
+        - log_choose(population, draws));
+CREATE OR REPLACE TEMP MACRO fisher_greater(x_c, n_c, x_b, n_b, w) AS
+    CASE WHEN n_c > 0 AND n_b > 0 THEN least(1.0,
+        coalesce(list_sum(list_transform(
+            range(x_c + 1, least(x_c + x_b, n_c) + 1),
+            lambda k: hypergeometric_pmf(k, n_c, x_c + x_b, n_c + n_b))), 0.0)
+        + w * hypergeometric_pmf(x_c, n_c, x_c + x_b, n_c + n_b)) END;
+CREATE OR REPLACE TEMP MACRO fisher_greater_midp(x_c, n_c, x_b, n_b) AS
+    fisher_greater(x_c, n_c, x_b, n_b, 0.5);

@@ -1,0 +1,8 @@
+-- Job types and metrics that got materially and significantly worse (marts.regressions),
+-- worst first, with the windows compared.
+SELECT
+    job_type, metric, window_start, window_end, baseline_start, baseline_n, current_n,
+    baseline_value, current_value, ratio, p_value
+FROM marts.regressions
+WHERE is_regression
+ORDER BY p_value, job_type, metric
