@@ -128,6 +128,11 @@ def deliver(url: str, text: str, *, timeout: float = 5.0, attempts: int = 3,
     Connection errors, timeouts and 408/425/429/5xx are retried (`attempts` in all, with
     doubling pauses); other statuses are final. Never raises; failures are logged without
     the URL.
+
+    A loop, not urllib3's `Retry` on the session (tried): `Retry` logs the request's path,
+    which is the webhook's secret, in loggers and messages of its own
+    ("Incremented Retry for (url=...)"), and turns a timeout into a ConnectionError that
+    no longer says what happened. Three attempts need no library.
     """
     log = log or logging.getLogger(__name__)
     _REDACT.add(url)
