@@ -80,6 +80,15 @@ def job_payloads(
                 break
 
     metadata = combined_metadata(summaries)
+    if metadata["requested"] and metadata["failed"] == metadata["requested"]:
+        # Not one answer: the API is unreachable or misnamed, not a bad batch of IDs. Each
+        # ID's reason is in the ledger (outcome `failed`) and the next run fetches it.
+        raise dg.Failure(
+            description=f"Every one of the {metadata['requested']} fetches failed (no "
+                        f"answer from {bedrock.base_url}): check BEDROCK_API_URL and the "
+                        "network. The IDs stay in ops.job_ledger as `failed`, with each "
+                        "reason in error_detail, and the next run fetches them again.",
+            allow_retries=False)
     metadata["published_during_fetch"] = len(publisher.published)
     metadata["publish_seconds_during_fetch"] = round(
         sum(p.seconds for p in publisher.published), 3)

@@ -144,38 +144,60 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     import os
 
+    from pipelines.bedrock.config import api_key_problem
     from pipelines.resources import build_resources
-    from pipelines.runner import run_job, stage_id_file
+    from pipelines.runner import rejected_reason, run_job, stage_id_file
 
-    if not os.environ.get("BEDROCK_API_KEY"):
+    key = os.environ.get("BEDROCK_API_KEY", "").strip()
+    if not key:
         url = os.environ.get("BEDROCK_API_URL", "https://api.bedrock.cv")
         print(f"error: BEDROCK_API_KEY is not set; it is needed to call {url}. "
               "Export your sk_... key as BEDROCK_API_KEY.", file=sys.stderr)
+        return 2
+    if problem := api_key_problem(key):
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    if args.ids != "-" and not Path(args.ids).is_file():
+        print(f"error: no ID file at {args.ids}", file=sys.stderr)
         return 2
     from pipelines.progress import ProgressBar, watching
 
     resources = build_resources()
     inbox = Path(resources["inbox"].path)
     name = stage_id_file(args.ids, inbox)
-    print(f"registered {args.ids} as {inbox / name}; running ingest", flush=True)
+    staged = inbox / name
+    if not staged.read_bytes().strip():
+        staged.unlink()
+        print(f"error: {args.ids} holds no job IDs (one per line, or a CSV with a job_id "
+              "column); nothing was run", file=sys.stderr)
+        return 2
+    print(f"registered {args.ids} as {staged}; running ingest", flush=True)
     config = {"ops": {"ops__job_ledger": {"config": {
         "inbox_files": [name], "discover": args.discover}}}}
-    if sys.stdout.isatty():
-        # A terminal gets a live bar and only warnings from the run's log; a pipe or a
-        # file gets the plain log lines (progress every 10 s) it can keep.
-        bar = ProgressBar(sys.stdout)
-        with watching(bar):
-            try:
-                outcome = run_job("ingest", config, log_level="WARNING")
-            finally:
-                bar.close()
-    else:
-        outcome = run_job("ingest", config)
+    try:
+        if sys.stdout.isatty():
+            # A terminal gets a live bar and only warnings from the run's log; a pipe or
+            # a file gets the plain log lines (progress every 10 s) it can keep.
+            bar = ProgressBar(sys.stdout)
+            with watching(bar):
+                try:
+                    outcome = run_job("ingest", config, log_level="WARNING")
+                finally:
+                    bar.close()
+        else:
+            outcome = run_job("ingest", config)
+    except KeyboardInterrupt:
+        print("\ninterrupted: every batch written so far is kept; the same command "
+              "resumes where this run stopped", file=sys.stderr)
+        return 130
     for failure in outcome.failures:
         print(f"error: {failure}", file=sys.stderr)
     if not outcome.success:
         print(f"ingest failed after {outcome.seconds:.1f}s (run {outcome.run_id})",
               file=sys.stderr)
+        return 1
+    if reason := rejected_reason(inbox, name):
+        print(f"error: {args.ids} was refused whole: {reason}", file=sys.stderr)
         return 1
     from pipelines.summary import print_summary
 
@@ -244,10 +266,14 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from pipelines.project import init_project
+    from pipelines.project import ProjectError, init_project
 
     folder = Path(args.folder)
-    written = init_project(folder)
+    try:
+        written = init_project(folder)
+    except ProjectError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     for path in written:
         print(f"wrote {path}")
     if not written:

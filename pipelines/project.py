@@ -48,12 +48,22 @@ telemetry = {{ enabled = false }}
 }
 
 
+class ProjectError(ValueError):
+    """The folder can't become a bedrock-jobs project as it is."""
+
+
 def init_project(folder: Path) -> list[Path]:
     """Write the project files into `folder` (made if missing); returns those written.
 
     Files that exist are left alone, so running it again is safe.
     """
     folder = folder.resolve()
+    pyproject = folder / "pyproject.toml"
+    if pyproject.exists() and "[tool.dg" not in pyproject.read_text():
+        raise ProjectError(
+            f"{pyproject} already exists and is not a dg project: run `bedrock-jobs init` "
+            "into a new folder (or add this code location to your own project: "
+            f"`from pipelines.definitions import defs` in its definitions module)")
     home = folder / ".dagster_home"
     texts = {**FILES, ".env": f"DAGSTER_HOME={home}\n"}
     written = []

@@ -83,15 +83,20 @@ class BedrockApiResource(dg.ConfigurableResource):
                 f"BEDROCK_API_KEY is not set: it is needed to call {where}. "
                 "Export your sk_... key as BEDROCK_API_KEY (never put it in run config)."
             )
-        return BedrockClient(ClientConfig(
-            base_url=self.base_url,
-            api_key=self.api_key,
-            api_version=self.api_version,
-            workers=self.workers,
-            max_requests_per_minute=self.max_requests_per_minute,
-            read_timeout=self.read_timeout,
-            max_attempts=self.max_attempts,
-        ))
+        try:
+            config = ClientConfig(
+                base_url=self.base_url,
+                api_key=self.api_key,
+                api_version=self.api_version,
+                workers=self.workers,
+                max_requests_per_minute=self.max_requests_per_minute,
+                read_timeout=self.read_timeout,
+                max_attempts=self.max_attempts,
+            )
+        except ValueError as error:  # says what to fix; never quotes the key
+            raise dg.Failure(description=f"Bedrock API settings: {error}",
+                             allow_retries=False) from None
+        return BedrockClient(config)
 
 
 class WarehouseResource(dg.ConfigurableResource):

@@ -15,7 +15,7 @@ import duckdb
 
 from warehouse.db import sql
 from warehouse.locking import READER_WAIT_SECONDS, WarehouseBusyError, retry_while_locked
-from warehouse.publish import read_copy_path
+from warehouse.publish import READ_COPY_SUFFIX, read_copy_path
 
 FORMATS = ("table", "csv", "json")
 
@@ -26,24 +26,29 @@ class QueryError(Exception):
 
 def readable_path(warehouse: str | Path, live: bool = False) -> Path:
     """The file a reader opens: the published copy of `warehouse`, or the file itself."""
-    if live:
-        return Path(warehouse)
-    copy = read_copy_path(warehouse)
-    if not copy.exists():
-        where = (f"the warehouse {warehouse} exists, but no run has finished writing it yet"
-                 if Path(warehouse).exists() else f"there is no warehouse at {warehouse} yet")
+    given = Path(warehouse)
+    if given.is_dir():
+        raise QueryError(f"{given} is a folder: name the warehouse file, e.g. "
+                         f"{given / 'bedrock.duckdb'}")
+    if live or given.name.endswith(f"{READ_COPY_SUFFIX}{given.suffix}"):
+        return given  # the working file, or a published copy named directly
+    copy = read_copy_path(given)
+    if copy.exists():
+        return copy
+    if given.exists():
         raise QueryError(
-            f"no published copy at {copy}: {where}. It is written at the end of every run "
-            "that writes: run `bedrock-jobs ingest --ids FILE` (or `make demo` in a checkout), "
-            "or read the working file with --live.")
-    return copy
+            f"no published copy at {copy} yet: the warehouse {given} exists, but no run has "
+            "finished writing it. The copy is written when a run ends (and every 5 minutes "
+            "during a long fetch); until then --live reads the working file.")
+    raise QueryError(f"no warehouse at {given} yet: run `bedrock-jobs ingest --ids FILE` "
+                     "first (set BEDROCK_WAREHOUSE, or pass --warehouse, if it lives elsewhere)")
 
 
 def open_read_only(path: str | Path,
                    wait_seconds: float = READER_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the file at `path`; waits while a writer holds it."""
     if not Path(path).exists():
-        raise QueryError(f"no warehouse at {path}: run `make demo` or `bedrock-jobs ingest` first")
+        raise QueryError(f"no warehouse at {path}: run `bedrock-jobs ingest --ids FILE` first")
     try:
         con = retry_while_locked(
             lambda: duckdb.connect(str(path), read_only=True,
@@ -64,7 +69,11 @@ def run_query(path: str | Path, query: str, output: str = "table") -> str:
     con = open_read_only(path)
     try:
         try:
-            frame = con.execute(query).df()
+            result = con.execute(query)
+            if result is None or result.description is None:
+                raise QueryError("the query returned no rows to show (is it empty, or only "
+                                 "a comment?)")
+            frame = result.df()
         except duckdb.Error as error:
             raise QueryError(str(error).strip()) from None
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields
 
 import requests
@@ -11,6 +12,20 @@ from pipelines import __version__
 DEFAULT_BASE_URL = "https://api.bedrock.cv"
 DEFAULT_API_VERSION = "2026-01-01"
 USER_AGENT = f"bedrock-jobs/{__version__} python-requests/{requests.__version__}"
+_HEADER_SAFE_KEY = re.compile(r"[\x21-\x7e]+")  # visible ASCII: what a header value carries
+
+
+def api_key_problem(api_key: str) -> str | None:
+    """Why `api_key` (surrounding white space ignored) can't be sent, never quoting it.
+
+    A key copied with a line break inside, or a typographic quote, would otherwise fail
+    deep in `requests` with an error that prints the header, key and all.
+    """
+    if _HEADER_SAFE_KEY.fullmatch(api_key.strip()):
+        return None
+    return ("BEDROCK_API_KEY holds a character an HTTP header can't carry (a space or "
+            "line break inside the key, a typographic quote, a non-ASCII letter): "
+            "set it again from the original sk_... key")
 
 
 @dataclass(frozen=True)
@@ -42,6 +57,11 @@ class ClientConfig:
         if not self.base_url.startswith(("http://", "https://")):
             raise ValueError("base_url must be an http(s) URL")
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+        # A key read from a secret file often ends in a newline: white space around it is
+        # not part of it. Anything else a header can't carry is refused, unquoted.
+        object.__setattr__(self, "api_key", self.api_key.strip())
+        if self.api_key and (problem := api_key_problem(self.api_key)):
+            raise ValueError(problem)
         if self.workers < 1:
             raise ValueError("workers must be >= 1")
         if self.max_pending is not None and self.max_pending < self.workers:

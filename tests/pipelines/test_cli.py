@@ -90,4 +90,61 @@ def test_sql_before_any_run_names_the_command_that_makes_the_copy(make_simulator
     sim = make_simulator(DataConfig(jobs=10))
     done = _cli(cli_env(sim), "sql", "SELECT 1")
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert "no published copy" in done.stderr and "bedrock-jobs ingest" in done.stderr
+    assert "no warehouse at" in done.stderr and "bedrock-jobs ingest" in done.stderr
+
+
+def test_ingest_refuses_what_it_cannot_run_in_one_clear_line(make_simulator, cli_env,
+                                                             tmp_path):
+    sim = make_simulator(DataConfig(jobs=50))
+    env = cli_env(sim)
+    missing = _cli(env, "ingest", "--ids", str(tmp_path / "nope.txt"))
+    assert missing.returncode == 2 and "no ID file at" in missing.stderr
+    (tmp_path / "empty.txt").write_text("\n  \n")
+    empty = _cli(env, "ingest", "--ids", str(tmp_path / "empty.txt"))
+    assert empty.returncode == 2 and "holds no job IDs" in empty.stderr
+    (tmp_path / "people.csv").write_text("id,name\n1,ann\n")
+    refused = _cli(env, "ingest", "--ids", str(tmp_path / "people.csv"))
+    assert refused.returncode == 1 and "refused whole" in refused.stderr
+    assert "job_id column" in refused.stderr
+    for done in (missing, empty, refused):
+        assert "Traceback" not in done.stderr
+    assert sim.stats_snapshot()["fetches"] == {}  # not one job was asked for
+
+
+def test_ingest_against_an_unreachable_api_fails_and_keeps_every_id(make_simulator, cli_env,
+                                                                     tmp_path):
+    sim = make_simulator(DataConfig(jobs=50))
+    env = cli_env(sim)
+    ids = _ids(sim, 3)
+    env["BEDROCK_API_URL"] = "http://127.0.0.1:9"  # nothing listens on the discard port
+    done = _cli(env, "ingest", "--ids", "-", stdin="\n".join(ids) + "\n")
+    assert done.returncode == 1
+    assert "Every one of the 3 fetches failed" in done.stderr
+    assert "BEDROCK_API_URL" in done.stderr
+    env["BEDROCK_API_URL"] = sim.base_url
+    ledger = _cli(env, "sql", "SELECT outcome, count(*) AS n FROM ops.job_ledger GROUP BY 1",
+                  "--format", "csv", "--live")
+    assert ledger.stdout.splitlines()[1:] == ["failed,3"]
+
+
+def test_sql_takes_the_published_copy_by_name_and_refuses_an_empty_query(
+        make_simulator, cli_env, warehouse_path):
+    sim = make_simulator(DataConfig(jobs=100), rate_limit=RateLimitConfig(enabled=False))
+    env = cli_env(sim)
+    assert _cli(env, "ingest", "--ids", "-", stdin=_ids(sim, 5)[0] + "\n").returncode == 0
+    copy = warehouse_path.with_name("bedrock.read.duckdb")
+    named = _cli(env, "sql", "SELECT count(*) AS n FROM ops.publications", "--warehouse",
+                 str(copy), "--format", "csv")
+    assert named.returncode == 0 and int(named.stdout.splitlines()[1]) >= 1
+    for query in ("", "-- only a comment"):
+        done = _cli(env, "sql", query)
+        assert done.returncode == 1 and "no rows to show" in done.stderr
+        assert "Traceback" not in done.stderr
+
+
+def test_init_refuses_a_folder_that_is_another_project(tmp_path, cli_env, make_simulator):
+    (tmp_path / "theirs").mkdir()
+    (tmp_path / "theirs" / "pyproject.toml").write_text("[project]\nname = 'theirs'\n")
+    done = _cli(cli_env(make_simulator(DataConfig(jobs=5))), "init", str(tmp_path / "theirs"))
+    assert done.returncode == 2 and "not a dg project" in done.stderr
+    assert sorted(p.name for p in (tmp_path / "theirs").iterdir()) == ["pyproject.toml"]

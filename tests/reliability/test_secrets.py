@@ -38,6 +38,18 @@ def _warehouse_cells_containing(path, needle: str) -> int:
             for s, t, c in columns)
 
 
+def test_a_key_with_line_breaks_or_quotes_inside_is_refused_unquoted():
+    canary = "sk_canary_" + secrets.token_hex(8)
+    assert ClientConfig(api_key=f"  {canary}\n").api_key == canary  # white space around it
+    for broken in (f"{canary[:9]}\n{canary[9:]}", f"\u2018{canary}\u2019", f"{canary} x"):
+        try:
+            ClientConfig(api_key=broken)
+        except ValueError as error:
+            assert "BEDROCK_API_KEY" in str(error) and canary[10:] not in str(error)
+        else:
+            raise AssertionError(f"accepted {broken!r}")
+
+
 def test_canary_key_appears_nowhere(make_simulator, tmp_path, cli_environment):
     canary = "sk_canary_" + secrets.token_hex(12)
     sim = make_simulator(DataConfig(jobs=300), api_keys=(canary,),
@@ -47,13 +59,16 @@ def test_canary_key_appears_nowhere(make_simulator, tmp_path, cli_environment):
     ids = tmp_path / "ids.txt"
     ids.write_text("job_missing\nbad id\n")
     outputs = []
-    for key in (canary, canary + "_revoked"):  # a good run, then a refused one (401 texts)
+    # A good run with the key as a secret file gives it (a newline after it), a refused
+    # one (401 texts), and one the header can't carry (refused before any request).
+    for key in (canary + "\n", canary + "_revoked", canary + "\u2019"):
         env["BEDROCK_API_KEY"] = key
         done = subprocess.run([sys.executable, "-m", "pipelines.cli", "ingest", "--ids",
                                str(ids), "--discover"], env=env, capture_output=True,
                               text=True, timeout=300)
         outputs.append(done.stdout + done.stderr)
     assert "ingest finished" in outputs[0] and "BEDROCK_API_KEY" in outputs[1]
+    assert "BEDROCK_API_KEY holds a character" in outputs[2] and "Traceback" not in outputs[2]
     assert sim.stats_snapshot()["responses"].get("200", 0) > 100  # the key was really used
 
     assert not [o for o in outputs if canary in o]
