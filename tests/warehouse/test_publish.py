@@ -111,7 +111,7 @@ def test_readers_get_the_copy_by_default_the_working_file_with_live(wh_path, sim
     assert "no warehouse" in str(missing.value)
     with connect(wh_path) as con:
         load_batch(con, sim_items[:30])
-    with pytest.raises(QueryError, match="no run has\s+finished writing it"):
+    with pytest.raises(QueryError, match=r"no run has\s+finished writing it"):
         readable_path(wh_path)
     assert readable_path(wh_path, live=True) == wh_path
     with connect(wh_path) as con:
