@@ -73,4 +73,4 @@ def test_cli_report_writes_where_asked_and_says_where(loaded_warehouse, tmp_path
 def test_cli_report_without_a_warehouse_says_what_to_run(tmp_path):
     done = _cli("report", "--warehouse", str(tmp_path / "none.duckdb"))
     assert done.returncode == 1
-    assert "make demo" in done.stderr and "Traceback" not in done.stderr
+    assert "bedrock-jobs ingest" in done.stderr and "Traceback" not in done.stderr
