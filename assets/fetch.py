@@ -80,12 +80,13 @@ def job_payloads(
                 break
 
     metadata = combined_metadata(summaries)
-    if metadata["requested"] and metadata["failed"] == metadata["requested"]:
-        # Not one answer: the API is unreachable or misnamed, not a bad batch of IDs. Each
-        # ID's reason is in the ledger (outcome `failed`) and the next run fetches it.
+    if metadata["requested"] and not metadata["answered"]:
+        # Not one HTTP answer: the API is unreachable or misnamed, a setting to fix, not
+        # an outcome of the IDs (5xx answers are: they end `failed` and the run goes on).
+        # Each ID's reason is in the ledger and the next run fetches it again.
         raise dg.Failure(
-            description=f"Every one of the {metadata['requested']} fetches failed (no "
-                        f"answer from {bedrock.base_url}): check BEDROCK_API_URL and the "
+            description=f"Every one of the {metadata['requested']} fetches failed with no "
+                        f"answer from {bedrock.base_url}: check BEDROCK_API_URL and the "
                         "network. The IDs stay in ops.job_ledger as `failed`, with each "
                         "reason in error_detail, and the next run fetches them again.",
             allow_retries=False)

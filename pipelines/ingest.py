@@ -170,10 +170,12 @@ class FetchProgress:
     outcomes: dict[str, int] = field(default_factory=dict)
     batches: int = 0
     parents_registered: int = 0
+    answered: int = 0  # results that carry an HTTP status: the API was reached
 
     def add(self, results: Iterable[FetchResult]) -> None:
         for result in results:
             self.done += 1
+            self.answered += result.http_status is not None
             key = str(result.outcome)
             self.outcomes[key] = self.outcomes.get(key, 0) + 1
 
@@ -194,6 +196,7 @@ class FetchProgress:
 @dataclass(frozen=True)
 class FetchSummary:
     requested: int
+    answered: int
     outcomes: dict[str, int]
     batches: int
     parents_registered: int
@@ -205,6 +208,7 @@ class FetchSummary:
     def as_metadata(self) -> dict[str, object]:
         figures: dict[str, object] = {
             "requested": self.requested,
+            "answered": self.answered,
             **{outcome: self.outcomes.get(outcome, 0)
                for outcome in ("loaded", "not_found", "forbidden", "invalid_id", "failed")},
             "quarantined": self.quarantined,
@@ -218,7 +222,7 @@ class FetchSummary:
         return figures
 
 
-COUNTED = ("requested", "loaded", "not_found", "forbidden", "invalid_id", "failed",
+COUNTED = ("requested", "answered", "loaded", "not_found", "forbidden", "invalid_id", "failed",
            "quarantined", "payloads_stored", "batches", "parents_registered")
 
 
@@ -306,6 +310,7 @@ def fetch_and_load(
         report(progress)
     return FetchSummary(
         requested=progress.done,
+        answered=progress.answered,
         outcomes=dict(progress.outcomes),
         batches=progress.batches,
         parents_registered=progress.parents_registered,

@@ -119,7 +119,7 @@ def test_ingest_against_an_unreachable_api_fails_and_keeps_every_id(make_simulat
     env["BEDROCK_API_URL"] = "http://127.0.0.1:9"  # nothing listens on the discard port
     done = _cli(env, "ingest", "--ids", "-", stdin="\n".join(ids) + "\n")
     assert done.returncode == 1
-    assert "Every one of the 3 fetches failed" in done.stderr
+    assert "Every one of the 3 fetches failed with no answer" in done.stderr
     assert "BEDROCK_API_URL" in done.stderr
     env["BEDROCK_API_URL"] = sim.base_url
     ledger = _cli(env, "sql", "SELECT outcome, count(*) AS n FROM ops.job_ledger GROUP BY 1",

@@ -6,7 +6,8 @@ from pipelines.ingest import FetchSummary, combined_metadata
 
 
 def _summary(loaded: int, failed: int, parents: int) -> FetchSummary:
-    return FetchSummary(requested=loaded + failed, outcomes={"loaded": loaded, "failed": failed},
+    return FetchSummary(requested=loaded + failed, answered=loaded + failed,
+                        outcomes={"loaded": loaded, "failed": failed},
                         batches=1, parents_registered=parents, payloads_stored=loaded,
                         quarantined=0, elapsed_seconds=1.0, stats=None)
 
@@ -14,6 +15,7 @@ def _summary(loaded: int, failed: int, parents: int) -> FetchSummary:
 def test_rounds_are_summed_and_zero_outcomes_shown():
     metadata = combined_metadata([_summary(90, 2, 5), _summary(5, 0, 0)])
     assert metadata["requested"] == 97 and metadata["loaded"] == 95
+    assert metadata["answered"] == 97
     assert metadata["failed"] == 2 and metadata["not_found"] == 0 and metadata["forbidden"] == 0
     assert metadata["parents_registered"] == 5 and metadata["parent_rounds"] == 2
 
