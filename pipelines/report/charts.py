@@ -75,7 +75,9 @@ def draw_job_types(frame: pd.DataFrame) -> Figure:
     rate = shown["failure_rate"].astype(float)
     low = (rate - shown["failure_rate_ci_low"].astype(float)).clip(lower=0)
     high = (shown["failure_rate_ci_high"].astype(float) - rate).clip(lower=0)
-    right.errorbar(rate, y, xerr=[low.fillna(0), high.fillna(0)], fmt="o", color=FAIL,
+    # Arrays, not Series: with one job type matplotlib would call float() on a Series.
+    right.errorbar(rate.to_numpy(), y, xerr=np.vstack([low.fillna(0), high.fillna(0)]),
+                   fmt="o", color=FAIL,
                    ecolor="#e9a39d", elinewidth=2, capsize=2, markersize=4)
     right.xaxis.set_major_formatter(PERCENT_FORMATTER)
     right.set_xlim(left=0)
