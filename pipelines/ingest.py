@@ -1,4 +1,4 @@
-"""The pipeline's steps as plain functions: intake, discovery, and fetch-and-load.
+"""The pipeline's steps as plain functions: intake, discovery, and fetch-and-land.
 
 Assets call these; tests call them directly with a real client, a simulator
 and a DuckDB file. Nothing here knows about Dagster.
@@ -10,7 +10,6 @@ for readers and other writers, and a crash loses at most the batch in flight.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -61,7 +60,7 @@ def register_batch(con: duckdb.DuckDBPyConnection, batch: IdBatch, now: datetime
     if batch.rejected:
         shown = [r.shown for r in batch.rejected]
         warehouse.register_ids(con, shown, batch.source, now)
-        warehouse.load_batch(con, [
+        warehouse.land_batch(con, [
             warehouse.FetchedItem(job_id=r.shown, outcome="invalid_id", fetched_at=now,
                                   error_code="INVALID_ID", error_detail=r.reason, attempts=0)
             for r in batch.rejected
@@ -141,12 +140,9 @@ def discover(client: BedrockClient, connect: Connect, now: datetime) -> tuple[in
 
 
 def to_item(result: FetchResult) -> warehouse.FetchedItem:
-    """A client result as the warehouse's ledger/raw row."""
-    payload_text = None
-    if result.outcome is Outcome.LOADED and result.payload is not None:
-        # The body as parsed, written back compactly: the same body always gives
-        # the same text, so identical payloads still dedupe by sha256.
-        payload_text = json.dumps(result.payload, separators=(",", ":"), ensure_ascii=False)
+    """A client result as the warehouse's ledger/raw row: the body exactly as received
+    (raw lands raw; DuckDB parses it, once, in the staging model)."""
+    payload_text = result.body if result.outcome is Outcome.LOADED else None
     return warehouse.FetchedItem(
         job_id=result.job_id,
         outcome=str(result.outcome),
@@ -269,11 +265,12 @@ def fetch_and_load(
     report_every: float = 10.0,
     after_batch: Callable[[duckdb.DuckDBPyConnection], object] | None = None,
 ) -> FetchSummary:
-    """Fetch `ids` and write the results in batches as they arrive.
+    """Fetch `ids` and land the results in batches as they arrive (raw, the ledger, and
+    the parents of fetched jobs, source `parent`, in one transaction per batch; core is
+    the core step's work, `warehouse.derive_core`).
 
     A batch is written when it holds `batch_size` results or `flush_seconds`
-    have passed since the last write. The parents of fetched jobs are
-    registered (source `parent`) in the same transaction as their children.
+    have passed since the last write.
     `report` is called every `report_every` seconds from a background thread;
     `after_batch(con)` after each batch is committed, on the batch's connection (the
     fetch asset publishes the read-only copy from there during long fetches).
@@ -286,12 +283,10 @@ def fetch_and_load(
     try:
         for chunk in _chunks(_counted(stream, progress), batch_size, flush_seconds):
             with connect() as con:
-                summary = warehouse.load_batch(con, [to_item(r) for r in chunk])
-                parents = {r.record.parent_id for r in chunk
-                           if r.record is not None and r.record.parent_id}
-                if parents:
-                    progress.parents_registered += warehouse.register_ids(
-                        con, sorted(parents), "parent", utcnow())
+                # Raw, the ledger and the parents the payloads name, in one transaction.
+                summary = warehouse.land_batch(con, [to_item(r) for r in chunk],
+                                               registered_at=utcnow())
+                progress.parents_registered += summary.parents_registered
                 if after_batch is not None:
                     after_batch(con)
             stored += summary.payloads_stored

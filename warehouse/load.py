@@ -1,13 +1,16 @@
-"""The ledger of requested IDs and the loading of fetch results, batch by batch.
+"""The ledger of requested IDs and the landing of fetch results, batch by batch.
 
 Every batch is one explicit transaction (DuckDB otherwise commits statement by
-statement): raw payloads, core rows of the jobs it touched, and the ledger are
-written together or not at all, so a crash loses at most the batch in flight and
-loading the same batch again changes nothing but the ledger's attempt counts.
+statement): the raw payloads (bodies as received), `raw.latest_payloads`, the
+ledger outcomes and the parents the payloads name are written together or not at
+all, so a crash loses at most the batch in flight and landing the same batch again
+changes nothing but the ledger's attempt counts. Core is derived from raw by its own
+step (`warehouse.models.derive_core`).
 
 Data arrives in bulk as an Arrow table (never row-by-row INSERT). A payload whose
 sha256 equals the last one stored for its job is not stored again: it would not
-change core, so its job is not rebuilt either.
+change core. The rules (what to store, outcome, quarantine, is_terminal) are the SQL
+of `land/*.sql`; this module keeps the transaction mechanics.
 
 Decisions where the contract is silent:
 - `outcome` is the outcome of the latest attempt (a transient `failed` after a
@@ -31,13 +34,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import duckdb
 import pyarrow as pa
 
-from warehouse.db import first_row
-from warehouse.models import bulk_settings, replace_core, stage_payloads
+from warehouse.db import first_row, sql
+from warehouse.models import bulk_settings, stage_payloads
 
 FETCH_OUTCOMES = frozenset({"loaded", "not_found", "forbidden", "invalid_id", "failed"})
 LEDGER_OUTCOMES = FETCH_OUTCOMES | {"pending", "quarantined"}
@@ -46,7 +49,7 @@ TERMINAL_FETCH_OUTCOMES = ("not_found", "forbidden", "invalid_id")
 
 @dataclass(frozen=True, slots=True)
 class FetchedItem:
-    """One fetch result, as the pipeline hands it to `load_batch`.
+    """One fetch result, as the pipeline hands it to `land_batch`.
 
     `payload_text` is the response body exactly as the API sent it (for `loaded`):
     `{"data": {...}}` (CMS) or a bare Vision object.
@@ -65,13 +68,13 @@ class FetchedItem:
 
 @dataclass(frozen=True, slots=True)
 class BatchSummary:
-    """What one `load_batch` did."""
+    """What one `land_batch` did."""
 
     items: int
     payloads_stored: int
     duplicates: int
     quarantined: int
-    jobs_rebuilt: int
+    parents_registered: int
 
 
 _UTC_US = pa.timestamp("us", tz="UTC")
@@ -106,22 +109,7 @@ def register_ids(
             WHERE job_id IS NOT NULL AND trim(job_id) <> ''
             """
         )
-        con.execute(
-            """
-            UPDATE ops.job_ledger SET last_requested_at = greatest(last_requested_at, $at)
-            WHERE job_id IN (SELECT job_id FROM _ids)
-            """,
-            {"at": requested_at},
-        )
-        new = first_row(con.execute(
-            """
-            INSERT INTO ops.job_ledger (job_id, source, requested_at, last_requested_at,
-                                        attempts, outcome, is_terminal)
-            SELECT job_id, $source, $at, $at, 0, 'pending', false
-            FROM _ids ANTI JOIN ops.job_ledger USING (job_id)
-            """,
-            {"source": source, "at": requested_at},
-        ))
+        new = _register(con, source, requested_at)
         con.execute("DROP TABLE _ids")
         con.commit()
     except Exception:
@@ -129,6 +117,28 @@ def register_ids(
         raise
     finally:
         con.unregister("_ids_arrow")
+    return new
+
+
+def _register(con: duckdb.DuckDBPyConnection, source: str, requested_at: datetime) -> int:
+    """Ledger rows for the IDs of temp table `_ids` (trimmed, distinct), inside the
+    caller's transaction; returns how many were new."""
+    con.execute(
+        """
+        UPDATE ops.job_ledger SET last_requested_at = greatest(last_requested_at, $at)
+        WHERE job_id IN (SELECT job_id FROM _ids)
+        """,
+        {"at": requested_at},
+    )
+    new = first_row(con.execute(
+        """
+        INSERT INTO ops.job_ledger (job_id, source, requested_at, last_requested_at,
+                                    attempts, outcome, is_terminal)
+        SELECT job_id, $source, $at, $at, 0, 'pending', false
+        FROM _ids ANTI JOIN ops.job_ledger USING (job_id)
+        """,
+        {"source": source, "at": requested_at},
+    ))
     return int(new[0]) if new else 0
 
 
@@ -262,16 +272,22 @@ def _batch_table(items: Sequence[FetchedItem]) -> pa.Table:
     )
 
 
-def load_batch(con: duckdb.DuckDBPyConnection, items: Sequence[FetchedItem]) -> BatchSummary:
-    """Write one batch of fetch results: raw, core and ledger in one transaction."""
+def land_batch(con: duckdb.DuckDBPyConnection, items: Sequence[FetchedItem], *,
+               registered_at: datetime | None = None) -> BatchSummary:
+    """Land one batch of fetch results in one transaction: raw (bodies as received),
+    `raw.latest_payloads`, the ledger outcomes, and the parents its payloads name
+    (registered at `registered_at`, default now). Core is not touched: the core step
+    derives it from raw (`warehouse.models.derive_core`)."""
     if not items:
         return BatchSummary(0, 0, 0, 0, 0)
-    con.register("_batch_arrow", _batch_table(items))
+    table = _batch_table(items)
+    at = _aware(registered_at or datetime.now(UTC), "registered_at")
+    con.register("_batch_arrow", table)
     try:
         with bulk_settings(con):
             con.begin()
             try:
-                summary = _load(con, len(items))
+                summary = _land(con, len(items), at)
                 con.commit()
             except Exception:
                 con.rollback()
@@ -281,7 +297,12 @@ def load_batch(con: duckdb.DuckDBPyConnection, items: Sequence[FetchedItem]) -> 
     return summary
 
 
-def _load(con: duckdb.DuckDBPyConnection, n_items: int) -> BatchSummary:
+def _count(con: duckdb.DuckDBPyConnection, query: str) -> int:
+    row = first_row(con.execute(query))
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def _land(con: duckdb.DuckDBPyConnection, n_items: int, at: datetime) -> BatchSummary:
     # The sha256 and verdict of each batch job's last stored payload, from the one row
     # per job in raw.latest_payloads: per-batch work does not grow with raw.
     con.execute(
@@ -292,46 +313,9 @@ def _load(con: duckdb.DuckDBPyConnection, n_items: int) -> BatchSummary:
         WHERE job_id IN (SELECT job_id FROM _batch_arrow WHERE payload_text IS NOT NULL)
         """
     )
-    # Payloads to store: those that differ from the one before them (in the batch,
-    # else the last stored), numbered after everything already in raw.
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _payload_scope AS
-        WITH source AS (
-            -- Keys only: the bodies are joined back after the windows, which then
-            -- sort and partition narrow rows.
-            SELECT batch.ordinal, batch.job_id, batch.payload_sha256,
-                   coalesce(
-                       lag(batch.payload_sha256) OVER (
-                           PARTITION BY batch.job_id ORDER BY batch.ordinal),
-                       last.payload_sha256
-                   ) AS previous_sha256
-            FROM _batch_arrow AS batch
-            LEFT JOIN _last_stored AS last USING (job_id)
-            WHERE batch.payload_text IS NOT NULL
-        ),
-        new AS (
-            SELECT
-                ordinal,
-                -- The newest payload overall is the newest of its job, so the one row
-                -- per job of raw.latest_payloads holds the highest payload_seq.
-                (SELECT coalesce(max(payload_seq), 0) FROM raw.latest_payloads)
-                    + row_number() OVER (ORDER BY ordinal) AS payload_seq
-            FROM source
-            WHERE payload_sha256 IS DISTINCT FROM previous_sha256
-        )
-        SELECT
-            batch.job_id,
-            new.payload_seq,
-            batch.fetched_at,
-            TRY_CAST(batch.payload_text AS JSON) AS payload,
-            batch.payload_text,
-            batch.payload_sha256,
-            batch.ordinal
-        FROM new
-        INNER JOIN _batch_arrow AS batch USING (ordinal)
-        """
-    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _payload_scope AS {sql('land', 'payload_scope')}")
+    # The one reading of the job document (core/stg_payloads.sql): verdicts, parents and
+    # the terminal rule come from it, never from Python.
     stage_payloads(con)
     con.execute(
         """
@@ -362,142 +346,39 @@ def _load(con: duckdb.DuckDBPyConnection, n_items: int) -> BatchSummary:
         QUALIFY row_number() OVER (PARTITION BY job_id ORDER BY payload_seq DESC) = 1
         """
     )
-    # Core is rebuilt from each job's newest understood payload of this batch: a view
-    # over the staged rows, as copying them, bodies and all, cost more than the models.
+    # Whether each understood payload is terminal, by the very model core uses.
     con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _batch_current_seqs AS
-        SELECT max(payload_seq) AS payload_seq FROM _stg_payloads
-        WHERE quarantine_reason IS NULL
-        GROUP BY job_id
-        """
+        "CREATE OR REPLACE TEMP VIEW _core_source AS "
+        "SELECT * FROM _stg_payloads WHERE quarantine_reason IS NULL"
     )
     con.execute(
-        """
-        CREATE OR REPLACE TEMP VIEW _core_source AS
-        SELECT * FROM _stg_payloads
-        WHERE payload_seq IN (SELECT payload_seq FROM _batch_current_seqs)
-        """
+        "CREATE OR REPLACE TEMP TABLE _staged_jobs AS "
+        f"SELECT payload_seq, is_terminal FROM ({sql('core', 'jobs')})"
     )
-    stored = first_row(con.execute("SELECT count(*) FROM _payload_scope"))
-    rebuilt = replace_core(con)
-    _update_ledger(con)
-    quarantined = first_row(con.execute(
-        "SELECT count(*) FROM _ledger_updates WHERE outcome = 'quarantined'"
-    ))
-    loaded_texts = first_row(con.execute(
-        "SELECT count(*) FROM _batch_arrow WHERE payload_text IS NOT NULL"
-    ))
-    con.execute("DROP VIEW IF EXISTS _core_source")
-    for temp in _LOAD_TEMPS:
-        con.execute(f"DROP TABLE IF EXISTS {temp}")
-    n_stored = int(stored[0]) if stored else 0
-    return BatchSummary(
-        items=n_items,
-        payloads_stored=n_stored,
-        duplicates=(int(loaded_texts[0]) if loaded_texts else 0) - n_stored,
-        quarantined=int(quarantined[0]) if quarantined else 0,
-        jobs_rebuilt=rebuilt,
-    )
-
-
-_LOAD_TEMPS = ("_last_stored", "_payload_scope", "_stg_payloads", "_stored",
-               "_batch_current_seqs", "_ledger_updates")
-
-
-def _update_ledger(con: duckdb.DuckDBPyConnection) -> None:
-    # Verdict of every payload seen in this batch, by (job, sha256): identical
-    # content has the same verdict, so a duplicate takes the stored one's.
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _ledger_updates AS
-        WITH verdicts AS (
-            SELECT job_id, payload_sha256, quarantine_reason FROM _last_stored
-            UNION ALL
-            SELECT job_id, payload_sha256, quarantine_reason FROM _stored
-        ),
-        verdict_by_sha AS (
-            SELECT job_id, payload_sha256, any_value(quarantine_reason) AS quarantine_reason,
-                   bool_or(quarantine_reason IS NOT NULL) AS is_quarantined
-            FROM verdicts
-            GROUP BY job_id, payload_sha256
-        ),
-        items AS (
-            SELECT
-                batch.* EXCLUDE (payload_text),  -- the bodies would ride through the windows
-                batch.payload_text IS NULL AS has_no_body,
-                sum(batch.attempts) OVER (PARTITION BY batch.job_id) AS batch_attempts,
-                max(batch.fetched_at) FILTER (WHERE batch.outcome = 'loaded')
-                    OVER (PARTITION BY batch.job_id) AS batch_loaded_at
-            FROM _batch_arrow AS batch
-            QUALIFY row_number() OVER (PARTITION BY batch.job_id ORDER BY batch.ordinal DESC) = 1
-        ),
-        cleaned AS (
-            SELECT
-                items.*,
-                CASE
-                    WHEN items.outcome <> 'loaded' THEN NULL
-                    WHEN items.has_no_body THEN 'loaded without a response body'
-                    WHEN verdict_by_sha.is_quarantined THEN verdict_by_sha.quarantine_reason
-                END AS quarantine_reason
-            FROM items
-            LEFT JOIN verdict_by_sha USING (job_id, payload_sha256)
-        ),
-        jobs AS (
-            SELECT job_id, is_terminal FROM core.jobs
-            WHERE job_id IN (SELECT job_id FROM _batch_arrow)
-        )
-        SELECT
-            cleaned.job_id,
-            cleaned.fetched_at AS last_attempt_at,
-            cleaned.batch_attempts AS attempts,
-            CASE WHEN cleaned.quarantine_reason IS NOT NULL THEN 'quarantined'
-                 ELSE cleaned.outcome END AS outcome,
-            cleaned.http_status,
-            cleaned.error_code,
-            coalesce(cleaned.quarantine_reason, cleaned.error_detail) AS error_detail,
-            cleaned.request_id,
-            CASE
-                WHEN cleaned.quarantine_reason IS NOT NULL THEN false
-                WHEN cleaned.outcome = 'loaded' THEN coalesce(jobs.is_terminal, false)
-                ELSE cleaned.outcome IN ('not_found', 'forbidden', 'invalid_id')
-            END AS is_terminal,
-            CASE WHEN cleaned.quarantine_reason IS NULL THEN cleaned.batch_loaded_at END
-                AS loaded_at
-        FROM cleaned
-        LEFT JOIN jobs USING (job_id)
-        """
-    )
-    # The batch's ledger rows are replaced (delete + insert) rather than updated in
-    # place: DuckDB's UPDATE/MERGE of many rows is far slower (8-17 s per 100,000 rows
-    # here). `ledger.* REPLACE` carries every other column, whatever it is, across.
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _ledger_rows AS
-        SELECT ledger.* REPLACE (
-            updates.job_id AS job_id,
-            CASE WHEN ledger.job_id IS NULL THEN 'unregistered' ELSE ledger.source END
-                AS source,
-            CASE WHEN ledger.job_id IS NULL THEN updates.last_attempt_at
-                 ELSE ledger.requested_at END AS requested_at,
-            CASE WHEN ledger.job_id IS NULL THEN updates.last_attempt_at
-                 ELSE ledger.last_requested_at END AS last_requested_at,
-            updates.last_attempt_at AS last_attempt_at,
-            coalesce(ledger.attempts, 0) + updates.attempts AS attempts,
-            updates.outcome AS outcome,
-            updates.http_status AS http_status,
-            updates.error_code AS error_code,
-            updates.error_detail AS error_detail,
-            updates.request_id AS request_id,
-            updates.is_terminal AS is_terminal,
-            coalesce(updates.loaded_at, ledger.loaded_at) AS loaded_at
-        )
-        FROM _ledger_updates AS updates
-        LEFT JOIN ops.job_ledger AS ledger ON ledger.job_id = updates.job_id
-        """
-    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _ledger_updates AS {sql('land', 'ledger_updates')}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _ledger_rows AS {sql('land', 'ledger_rows')}")
     con.execute(
         "DELETE FROM ops.job_ledger WHERE job_id IN (SELECT job_id FROM _ledger_updates)"
     )
     con.execute("INSERT INTO ops.job_ledger BY NAME SELECT * FROM _ledger_rows")
-    con.execute("DROP TABLE _ledger_rows")
+    # Parents, in this same transaction: a terminal child is never fetched again, so its
+    # parent must be in the ledger when the child is.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _ids AS {sql('land', 'batch_parents')}")
+    parents = _register(con, "parent", at)
+    summary = BatchSummary(
+        items=n_items,
+        payloads_stored=_count(con, "SELECT count(*) FROM _payload_scope"),
+        duplicates=_count(con, "SELECT count(*) FROM _batch_arrow WHERE payload_text IS NOT NULL")
+        - _count(con, "SELECT count(*) FROM _payload_scope"),
+        quarantined=_count(con, "SELECT count(*) FROM _ledger_updates"
+                                " WHERE outcome = 'quarantined'"),
+        parents_registered=parents,
+    )
+    con.execute("DROP VIEW IF EXISTS _core_source")
+    for temp in _LAND_TEMPS:
+        con.execute(f"DROP TABLE IF EXISTS {temp}")
+    return summary
+
+
+_LAND_TEMPS = ("_last_stored", "_payload_scope", "_stg_payloads", "_stored", "_staged_jobs",
+               "_ledger_updates", "_ledger_rows", "_ids")

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import pytest
 
-from tests.warehouse.conftest import FETCHED_AT, loaded, table
-from warehouse import FetchedItem, ids_to_fetch, load_batch, register_ids
+from tests.warehouse.conftest import FETCHED_AT, load, loaded, table
+from warehouse import FetchedItem, ids_to_fetch, land_batch, register_ids
 
 RUNNING = {"id": "job_1", "type": "compare", "status": "RUNNING", "events": [
     {"status": "PENDING", "timestamp": "2026-01-01T00:00:00Z"},
@@ -37,7 +37,7 @@ def test_register_ids_pending_once(con: duckdb.DuckDBPyConnection) -> None:
 def test_outcomes_and_what_is_fetched_again(con: duckdb.DuckDBPyConnection) -> None:
     ids = ["job_1", "job_2", "job_3", "job_4", "job_5"]
     register_ids(con, ids, "inbox", FETCHED_AT)
-    load_batch(con, [
+    load(con, [
         loaded("job_1", RUNNING, wrap=True),
         FetchedItem("job_2", "not_found", FETCHED_AT, 404, "NOT_FOUND", "Job not found",
                     "req_2"),
@@ -58,7 +58,7 @@ def test_outcomes_and_what_is_fetched_again(con: duckdb.DuckDBPyConnection) -> N
     ]
     assert ids_to_fetch(con) == ["job_1", "job_4", "job_5"]
     assert ids_to_fetch(con, max_attempts=3) == ["job_1", "job_5"]
-    load_batch(con, [loaded("job_1", DONE, wrap=True, at=FETCHED_AT + timedelta(minutes=5))])
+    load(con, [loaded("job_1", DONE, wrap=True, at=FETCHED_AT + timedelta(minutes=5))])
     assert ids_to_fetch(con) == ["job_4", "job_5"]
     assert con.execute("SELECT attempts, is_terminal, last_attempt_at FROM ops.job_ledger"
                        " WHERE job_id = 'job_1'").fetchone() == (
@@ -66,11 +66,11 @@ def test_outcomes_and_what_is_fetched_again(con: duckdb.DuckDBPyConnection) -> N
 
 
 def test_identical_payload_is_stored_once(con: duckdb.DuckDBPyConnection) -> None:
-    load_batch(con, [loaded("job_1", RUNNING, wrap=True)])
-    summary = load_batch(con, [loaded("job_1", RUNNING, wrap=True,
+    load(con, [loaded("job_1", RUNNING, wrap=True)])
+    summary = load(con, [loaded("job_1", RUNNING, wrap=True,
                                       at=FETCHED_AT + timedelta(minutes=1))])
-    assert (summary.payloads_stored, summary.duplicates, summary.jobs_rebuilt) == (0, 1, 0)
-    load_batch(con, [loaded("job_1", DONE, wrap=True, at=FETCHED_AT + timedelta(minutes=2)),
+    assert (summary.payloads_stored, summary.duplicates) == (0, 1)
+    load(con, [loaded("job_1", DONE, wrap=True, at=FETCHED_AT + timedelta(minutes=2)),
                      loaded("job_1", DONE, wrap=True, at=FETCHED_AT + timedelta(minutes=3))])
     raw = con.execute("SELECT payload_seq, fetched_at, payload_sha256 = sha256(payload::VARCHAR)"
                       " FROM raw.job_payloads ORDER BY payload_seq").fetchall()
@@ -78,34 +78,34 @@ def test_identical_payload_is_stored_once(con: duckdb.DuckDBPyConnection) -> Non
     assert con.execute("SELECT status, fetched_at FROM core.jobs").fetchall() == [
         ("COMPLETED", FETCHED_AT + timedelta(minutes=2))]
     # Going back to an older payload is a change, so it is stored again.
-    load_batch(con, [loaded("job_1", RUNNING, wrap=True)])
+    load(con, [loaded("job_1", RUNNING, wrap=True)])
     assert con.execute("SELECT count(*) FROM raw.job_payloads").fetchone()[0] == 3
     assert con.execute("SELECT attempts FROM ops.job_ledger").fetchone()[0] == 5
 
 
 def test_batch_is_one_transaction(con: duckdb.DuckDBPyConnection) -> None:
-    load_batch(con, [loaded("job_1", RUNNING, wrap=True)])
-    # Make the ledger step (the last) fail after raw and core were written: a new ledger
-    # row for job_2 violates NOT NULL.
+    load(con, [loaded("job_1", RUNNING, wrap=True)])
+    # Make the ledger step fail after raw was written: a new ledger row for job_2
+    # violates NOT NULL.
     con.execute("ALTER TABLE ops.job_ledger ADD COLUMN must_fill INTEGER NOT NULL DEFAULT 0")
     con.execute("ALTER TABLE ops.job_ledger ALTER COLUMN must_fill DROP DEFAULT")
     before = {name: table(con, name, "1, 2") for name in
-              ("raw.job_payloads", "ops.job_ledger", "core.jobs", "core.job_events")}
+              ("raw.job_payloads", "raw.latest_payloads", "ops.job_ledger", "core.jobs")}
     with pytest.raises(duckdb.Error):
-        load_batch(con, [loaded("job_1", DONE, wrap=True), loaded("job_2", RUNNING)])
+        land_batch(con, [loaded("job_1", DONE, wrap=True), loaded("job_2", RUNNING)])
     after = {name: table(con, name, "1, 2") for name in before}
     assert after == before
 
 
 def test_naive_timestamps_are_refused(con: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        load_batch(con, [FetchedItem("job_1", "failed", datetime(2026, 1, 1))])
+        land_batch(con, [FetchedItem("job_1", "failed", datetime(2026, 1, 1))])
     with pytest.raises(ValueError, match="outcome"):
-        load_batch(con, [FetchedItem("job_1", "maybe", FETCHED_AT)])
+        land_batch(con, [FetchedItem("job_1", "maybe", FETCHED_AT)])
 
 
 class _Recorder:
-    """A connection that records the SQL it runs (load_batch takes any such object)."""
+    """A connection that records the SQL it runs (land_batch takes any such object)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
@@ -122,9 +122,9 @@ class _Recorder:
 def test_batch_never_reads_raw(con: duckdb.DuckDBPyConnection) -> None:
     # Per-batch work must not grow with raw: raw.job_payloads is only appended to;
     # the last stored sha256/verdict per job comes from raw.latest_payloads.
-    load_batch(con, [loaded("job_1", RUNNING, wrap=True), loaded("job_2", "not json")])
+    load(con, [loaded("job_1", RUNNING, wrap=True), loaded("job_2", "not json")])
     recorder = _Recorder(con)
-    summary = load_batch(recorder, [loaded("job_1", DONE, wrap=True),
+    summary = land_batch(recorder, [loaded("job_1", DONE, wrap=True),
                                     loaded("job_2", "not json"),
                                     loaded("job_3", {**RUNNING, "id": "job_3"})])
     assert (summary.payloads_stored, summary.duplicates, summary.quarantined) == (2, 1, 1)
