@@ -139,7 +139,7 @@ def discover(client: BedrockClient, connect: Connect, now: datetime) -> tuple[in
 # -- fetch and load ----------------------------------------------------------------
 
 
-def to_item(result: FetchResult) -> warehouse.FetchedItem:
+def to_item(result: FetchResult, ledger_seq: int | None = None) -> warehouse.FetchedItem:
     """A client result as the warehouse's ledger/raw row: the body exactly as received
     (raw lands raw; DuckDB parses it, once, in the staging model)."""
     payload_text = result.body if result.outcome is Outcome.LOADED else None
@@ -153,6 +153,7 @@ def to_item(result: FetchResult) -> warehouse.FetchedItem:
         request_id=result.request_id,
         attempts=result.attempts,
         payload_text=payload_text,
+        ledger_seq=ledger_seq,
     )
 
 
@@ -233,20 +234,24 @@ def combined_metadata(summaries: list[FetchSummary]) -> dict[str, object]:
 
 
 def pending_ids(connect: Connect, *, requested_until: datetime | None,
-                page_size: int = ID_PAGE, **filters: Any) -> Iterator[str]:
+                page_size: int = ID_PAGE, ledger_seqs: dict[str, int] | None = None,
+                **filters: Any) -> Iterator[str]:
     """The IDs `warehouse.ids_to_fetch(**filters)` names, read a page at a time.
 
     Each page is read by keyset (`after` the last page's key) in its own short
     connection, so batches can be written between pages. Only IDs requested up to
     `requested_until` are named: what is registered meanwhile (parents found while
-    fetching) waits for the next round.
+    fetching) waits for the next round. `ledger_seqs`, if given, receives each yielded
+    ID's ledger_seq (`fetch_and_load` hands them to the warehouse with the results).
     """
     after: warehouse.FetchKey | None = None
     while True:
         with connect() as con:
             keys = warehouse.keys_to_fetch(con, limit=page_size, after=after,
                                            requested_until=requested_until, **filters)
-        for _, job_id in keys:
+        for _, job_id, ledger_seq in keys:
+            if ledger_seqs is not None:
+                ledger_seqs[job_id] = ledger_seq
             yield job_id
         if len(keys) < page_size:
             return
@@ -264,6 +269,7 @@ def fetch_and_load(
     report: Callable[[FetchProgress], None] | None = None,
     report_every: float = 10.0,
     after_batch: Callable[[duckdb.DuckDBPyConnection], object] | None = None,
+    ledger_seqs: dict[str, int] | None = None,
 ) -> FetchSummary:
     """Fetch `ids` and land the results in batches as they arrive (raw, the ledger, and
     the parents of fetched jobs, source `parent`, in one transaction per batch; core is
@@ -274,7 +280,10 @@ def fetch_and_load(
     `report` is called every `report_every` seconds from a background thread;
     `after_batch(con)` after each batch is committed, on the batch's connection (the
     fetch asset publishes the read-only copy from there during long fetches).
+    `ledger_seqs` (filled by `pending_ids`) gives each result its ID's ledger_seq, so a
+    batch's lookups skip the rest of the ledger.
     """
+    seqs = ledger_seqs if ledger_seqs is not None else {}
     progress = FetchProgress(total=total)
     stored = quarantined = 0
     stop = threading.Event()
@@ -284,7 +293,8 @@ def fetch_and_load(
         for chunk in _chunks(_counted(stream, progress), batch_size, flush_seconds):
             with connect() as con:
                 # Raw, the ledger and the parents the payloads name, in one transaction.
-                summary = warehouse.land_batch(con, [to_item(r) for r in chunk],
+                summary = warehouse.land_batch(con, [to_item(r, seqs.pop(r.job_id, None))
+                                                     for r in chunk],
                                                registered_at=utcnow())
                 progress.parents_registered += summary.parents_registered
                 if after_batch is not None:

@@ -21,6 +21,8 @@ Decisions where the contract is silent:
   loaded non-terminal jobs are fetched again.
 - A fetch result for an ID never registered gets a ledger row with source
   `unregistered` and requested_at = fetched_at.
+- A parent a batch names is registered (source `parent`) when new; one already in the
+  ledger keeps its row as it is (being named again is not a request).
 - A payload's verdict is deterministic, so a re-fetched identical copy of a
   quarantined payload is quarantined again without being parsed.
 """
@@ -64,6 +66,7 @@ class FetchedItem:
     request_id: str | None = None
     attempts: int = 1
     payload_text: str | None = None
+    ledger_seq: int | None = None  # the ID's ops.job_ledger.ledger_seq, when the caller has it
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,30 +123,47 @@ def register_ids(
     return new
 
 
-def _register(con: duckdb.DuckDBPyConnection, source: str, requested_at: datetime) -> int:
+def _register(con: duckdb.DuckDBPyConnection, source: str, requested_at: datetime, *,
+              touch_known: bool = True) -> int:
     """Ledger rows for the IDs of temp table `_ids` (trimmed, distinct), inside the
-    caller's transaction; returns how many were new."""
+    caller's transaction; returns how many were new. `touch_known` moves the
+    `last_requested_at` of IDs already registered (a request; a parent found again is not
+    one, and DuckDB's UPDATE of many rows is slow)."""
+    # The IDs already registered: an IN filter, which the index on job_id answers (an
+    # anti join would scan every ledger row's job_id).
     con.execute(
         """
-        UPDATE ops.job_ledger SET last_requested_at = greatest(last_requested_at, $at)
-        WHERE job_id IN (SELECT job_id FROM _ids)
-        """,
-        {"at": requested_at},
+        CREATE OR REPLACE TEMP TABLE _known_ids AS
+        SELECT job_id FROM ops.job_ledger WHERE job_id IN (SELECT job_id FROM _ids)
+        """
     )
+    if touch_known:
+        con.execute(
+            """
+            UPDATE ops.job_ledger SET last_requested_at = greatest(last_requested_at, $at)
+            WHERE job_id IN (SELECT job_id FROM _known_ids)
+            """,
+            {"at": requested_at},
+        )
     new = first_row(con.execute(
         """
         INSERT INTO ops.job_ledger (job_id, source, requested_at, last_requested_at,
-                                    attempts, outcome, is_terminal)
-        SELECT job_id, $source, $at, $at, 0, 'pending', false
-        FROM _ids ANTI JOIN ops.job_ledger USING (job_id)
+                                    attempts, outcome, is_terminal, ledger_seq)
+        SELECT job_id, $source, $at, $at, 0, 'pending', false,
+               -- numbered in fetch order (requested_at, then job_id)
+               (SELECT coalesce(max(ledger_seq), 0) FROM ops.job_ledger)
+                   + row_number() OVER (ORDER BY job_id)
+        FROM _ids ANTI JOIN _known_ids USING (job_id)
         """,
         {"source": source, "at": requested_at},
     ))
+    con.execute("DROP TABLE _known_ids")
     return int(new[0]) if new else 0
 
 
-FetchKey = tuple[datetime, str]
-"""(requested_at, job_id): the order IDs are fetched in, and a page's resume point."""
+FetchKey = tuple[datetime, str, int]
+"""(requested_at, job_id, ledger_seq): the order IDs are fetched in, a page's resume
+point, and the numeric key a batch's lookups use (`FetchedItem.ledger_seq`)."""
 
 _TO_FETCH = """
     FROM ops.job_ledger
@@ -190,7 +210,7 @@ def ids_to_fetch(
     the first page, and `bucket` of `buckets` keeps one hash bucket of the IDs (a
     backfill's unit of work: `md5_number(job_id) % buckets`).
     """
-    return [job_id for _, job_id in keys_to_fetch(
+    return [job_id for _, job_id, _ in keys_to_fetch(
         con, limit=limit, max_attempts=max_attempts, in_flight_only=in_flight_only,
         unattempted_only=unattempted_only, after=after, requested_until=requested_until,
         bucket=bucket, buckets=buckets)]
@@ -208,14 +228,15 @@ def keys_to_fetch(
     bucket: int = 0,
     buckets: int = 1,
 ) -> list[FetchKey]:
-    """`ids_to_fetch` with each ID's `(requested_at, job_id)` key, to page by keyset."""
+    """`ids_to_fetch` with each ID's `(requested_at, job_id, ledger_seq)` key, to page by
+    keyset."""
     params = _fetch_params(max_attempts, in_flight_only, unattempted_only, requested_until,
                            bucket, buckets)
     params.update(limit=limit, after_at=after[0] if after else None,
                   after_id=after[1] if after else None)
-    return [(row[0], row[1]) for row in con.execute(
+    return [(row[0], row[1], row[2]) for row in con.execute(
         f"""
-        SELECT requested_at, job_id {_TO_FETCH}
+        SELECT requested_at, job_id, ledger_seq {_TO_FETCH}
           AND ($after_at IS NULL OR (requested_at, job_id) > ($after_at, $after_id))
         ORDER BY requested_at, job_id
         LIMIT $limit
@@ -261,6 +282,7 @@ def _batch_table(items: Sequence[FetchedItem]) -> pa.Table:
             "error_detail": pa.array([item.error_detail for item in items], pa.string()),
             "request_id": pa.array([item.request_id for item in items], pa.string()),
             "attempts": pa.array([item.attempts for item in items], pa.int32()),
+            "ledger_seq": pa.array([item.ledger_seq for item in items], pa.int64()),
             "payload_text": pa.array(texts, pa.string()),
             # hashlib is ~2x faster than DuckDB's sha256() on this machine.
             "payload_sha256": pa.array(
@@ -287,7 +309,7 @@ def land_batch(con: duckdb.DuckDBPyConnection, items: Sequence[FetchedItem], *,
         with bulk_settings(con):
             con.begin()
             try:
-                summary = _land(con, len(items), at)
+                summary = _land(con, len(items), at, _seq_range(items))
                 con.commit()
             except Exception:
                 con.rollback()
@@ -297,21 +319,45 @@ def land_batch(con: duckdb.DuckDBPyConnection, items: Sequence[FetchedItem], *,
     return summary
 
 
+def _seq_range(items: Sequence[FetchedItem]) -> dict[str, int | None]:
+    """The batch's ledger_seq range, or NULLs (look everywhere) if an item lacks one."""
+    seqs = [item.ledger_seq for item in items]
+    if any(seq is None for seq in seqs):
+        return {"lo": None, "hi": None}
+    return {"lo": min(seqs), "hi": max(seqs)}  # type: ignore[type-var]
+
+
 def _count(con: duckdb.DuckDBPyConnection, query: str) -> int:
     row = first_row(con.execute(query))
     return int(row[0]) if row and row[0] is not None else 0
 
 
-def _land(con: duckdb.DuckDBPyConnection, n_items: int, at: datetime) -> BatchSummary:
+def _land(con: duckdb.DuckDBPyConnection, n_items: int, at: datetime,
+          seq_range: dict[str, int | None]) -> BatchSummary:
+    # Lookups by job_id filter on the batch's ledger_seq range first (`seq_range`, NULLs
+    # when some item has no ledger_seq): zone maps skip the row groups the batch doesn't
+    # touch, so per-batch work does not grow with history.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _batch_ledger AS
+        SELECT * FROM ops.job_ledger
+        WHERE ($lo IS NULL OR ledger_seq BETWEEN $lo AND $hi)
+          AND job_id IN (SELECT job_id FROM _batch_arrow)
+        """,
+        seq_range,
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _batch_keys AS {sql('land', 'batch_keys')}")
     # The sha256 and verdict of each batch job's last stored payload, from the one row
-    # per job in raw.latest_payloads: per-batch work does not grow with raw.
+    # per job in raw.latest_payloads (never raw.job_payloads).
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _last_stored AS
         SELECT job_id, payload_seq, payload_sha256, quarantine_reason
         FROM raw.latest_payloads
-        WHERE job_id IN (SELECT job_id FROM _batch_arrow WHERE payload_text IS NOT NULL)
-        """
+        WHERE ($lo IS NULL OR ledger_seq BETWEEN $lo AND $hi)
+          AND job_id IN (SELECT job_id FROM _batch_arrow WHERE payload_text IS NOT NULL)
+        """,
+        seq_range,
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE _payload_scope AS {sql('land', 'payload_scope')}")
     # The one reading of the job document (core/stg_payloads.sql): verdicts, parents and
@@ -331,13 +377,20 @@ def _land(con: duckdb.DuckDBPyConnection, n_items: int, at: datetime) -> BatchSu
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _stored AS
-        SELECT scope.job_id, scope.payload_seq, scope.payload_sha256, staged.quarantine_reason
+        SELECT scope.job_id, scope.payload_seq, scope.payload_sha256, staged.quarantine_reason,
+               keys.ledger_seq
         FROM _payload_scope AS scope
         INNER JOIN _stg_payloads AS staged USING (payload_seq)
+        INNER JOIN _batch_keys AS keys ON keys.job_id = scope.job_id
         """
     )
     con.execute(
-        "DELETE FROM raw.latest_payloads WHERE job_id IN (SELECT job_id FROM _stored)"
+        """
+        DELETE FROM raw.latest_payloads
+        WHERE ($lo IS NULL OR ledger_seq BETWEEN $lo AND $hi)
+          AND job_id IN (SELECT job_id FROM _stored)
+        """,
+        seq_range,
     )
     con.execute(
         """
@@ -358,13 +411,18 @@ def _land(con: duckdb.DuckDBPyConnection, n_items: int, at: datetime) -> BatchSu
     con.execute(f"CREATE OR REPLACE TEMP TABLE _ledger_updates AS {sql('land', 'ledger_updates')}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _ledger_rows AS {sql('land', 'ledger_rows')}")
     con.execute(
-        "DELETE FROM ops.job_ledger WHERE job_id IN (SELECT job_id FROM _ledger_updates)"
+        """
+        DELETE FROM ops.job_ledger
+        WHERE ($lo IS NULL OR ledger_seq BETWEEN $lo AND $hi)
+          AND job_id IN (SELECT job_id FROM _ledger_updates)
+        """,
+        seq_range,
     )
     con.execute("INSERT INTO ops.job_ledger BY NAME SELECT * FROM _ledger_rows")
     # Parents, in this same transaction: a terminal child is never fetched again, so its
     # parent must be in the ledger when the child is.
     con.execute(f"CREATE OR REPLACE TEMP TABLE _ids AS {sql('land', 'batch_parents')}")
-    parents = _register(con, "parent", at)
+    parents = _register(con, "parent", at, touch_known=False)
     summary = BatchSummary(
         items=n_items,
         payloads_stored=_count(con, "SELECT count(*) FROM _payload_scope"),
@@ -380,5 +438,6 @@ def _land(con: duckdb.DuckDBPyConnection, n_items: int, at: datetime) -> BatchSu
     return summary
 
 
-_LAND_TEMPS = ("_last_stored", "_payload_scope", "_stg_payloads", "_stored", "_staged_jobs",
-               "_ledger_updates", "_ledger_rows", "_ids")
+_LAND_TEMPS = ("_batch_ledger", "_batch_keys", "_last_stored", "_payload_scope",
+               "_stg_payloads", "_stored", "_staged_jobs", "_ledger_updates", "_ledger_rows",
+               "_ids")

@@ -100,6 +100,11 @@ COLUMNS: dict[str, str] = {
                                   "`core.jobs.is_terminal`, applied when the batch lands): "
                                   "never fetched again.",
     "ops.job_ledger.loaded_at": "Last attempt that returned a usable payload.",
+    "ops.job_ledger.ledger_seq": "Registration order (fetch order: requested_at, then job_id): "
+                                 "the numeric key a fetch batch's lookups filter on, since "
+                                 "DuckDB's per-row-group min/max of text never skips a group.",
+    "raw.latest_payloads.ledger_seq": "The job's `ops.job_ledger.ledger_seq` (the batch lookup "
+                                      "key).",
     "ops.schema_version.version": "Migration number.",
     "ops.schema_version.name": "Migration file name.",
     "ops.schema_version.applied_at": "When the migration was applied.",

@@ -18,10 +18,11 @@ from tests.conftest import EPOCH
 from warehouse import connect, derive_core, rebuild_from_raw
 
 # What "equal to a clean run" compares: every row, without the columns that record when
-# we happened to fetch or which request served it.
+# or in which order we happened to fetch (payload_seq, ledger_seq) or which request
+# served it.
 COMPARED = {
     "raw.job_payloads": "SELECT * EXCLUDE (fetched_at, payload_seq) FROM raw.job_payloads",
-    "raw.latest_payloads": "SELECT * EXCLUDE (payload_seq) FROM raw.latest_payloads",
+    "raw.latest_payloads": "SELECT * EXCLUDE (payload_seq, ledger_seq) FROM raw.latest_payloads",
     "ops.job_ledger": "SELECT job_id, source, attempts, outcome, http_status, error_code,"
                       " error_detail, is_terminal, loaded_at IS NOT NULL FROM ops.job_ledger",
     "core.jobs": "SELECT * EXCLUDE (fetched_at, payload_seq) FROM core.jobs",
@@ -99,10 +100,11 @@ def fetch_run(sim, path: Path, ids: list[str], *, connect_for_batches=None,
                 total, until = warehouse.count_to_fetch(con, **filters)
             if not total:
                 return
+            seqs: dict[str, int] = {}
             summary = fetch_and_load(
                 client, connect_for_batches or plain,
-                pending_ids(plain, requested_until=until, **filters),
-                total=total, batch_size=batch_size, flush_seconds=60)
+                pending_ids(plain, requested_until=until, ledger_seqs=seqs, **filters),
+                total=total, batch_size=batch_size, flush_seconds=60, ledger_seqs=seqs)
             if not summary.parents_registered:
                 return
 

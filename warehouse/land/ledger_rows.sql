@@ -2,7 +2,8 @@
 -- their current rows). The rows are then replaced (delete + insert) rather than updated
 -- in place: DuckDB's UPDATE/MERGE of many rows is far slower (8-17 s per 100,000 rows
 -- here). `ledger.* REPLACE` carries every other column, whatever it is, across.
--- A result for an ID never registered gets source `unregistered`, requested now.
+-- A result for an ID never registered gets source `unregistered`, requested now, and
+-- the next ledger_seq (_batch_keys). The batch's current rows are in _batch_ledger.
 SELECT ledger.* REPLACE (
     updates.job_id AS job_id,
     CASE WHEN ledger.job_id IS NULL THEN 'unregistered' ELSE ledger.source END AS source,
@@ -19,7 +20,9 @@ SELECT ledger.* REPLACE (
     updates.request_id AS request_id,
     -- NULL: a copy of the payload the ledger already judged.
     coalesce(updates.is_terminal, ledger.is_terminal, false) AS is_terminal,
-    coalesce(updates.loaded_at, ledger.loaded_at) AS loaded_at
+    coalesce(updates.loaded_at, ledger.loaded_at) AS loaded_at,
+    keys.ledger_seq AS ledger_seq
 )
 FROM _ledger_updates AS updates
-LEFT JOIN ops.job_ledger AS ledger ON ledger.job_id = updates.job_id
+INNER JOIN _batch_keys AS keys ON keys.job_id = updates.job_id
+LEFT JOIN _batch_ledger AS ledger ON ledger.job_id = updates.job_id

@@ -1,0 +1,24 @@
+-- Schema version 8: a numeric key that lets a batch's lookups skip what it doesn't touch.
+-- DuckDB keeps only an 8-byte prefix of a text column's min/max per row group (`job_01KD`
+-- for every group), so no lookup by job_id can skip a row group. ledger_seq numbers each
+-- ID at registration in fetch order (requested_at, job_id); IDs are fetched in that
+-- order, so a batch's jobs hold a narrow ledger_seq range, and its ledger and
+-- raw.latest_payloads lookups filter on that range first (zone maps skip the rest).
+ALTER TABLE ops.job_ledger ADD COLUMN ledger_seq BIGINT;  -- extra: registration order
+
+UPDATE ops.job_ledger AS ledger SET ledger_seq = numbered.ledger_seq
+FROM (
+    SELECT job_id, row_number() OVER (ORDER BY requested_at, job_id) AS ledger_seq
+    FROM ops.job_ledger
+) AS numbered
+WHERE ledger.job_id = numbered.job_id;
+
+ALTER TABLE raw.latest_payloads ADD COLUMN ledger_seq BIGINT;  -- the job's ops.job_ledger.ledger_seq
+
+UPDATE raw.latest_payloads AS latest SET ledger_seq = ledger.ledger_seq
+FROM ops.job_ledger AS ledger
+WHERE latest.job_id = ledger.job_id;
+
+-- Parents named by a batch can be anywhere in the ledger (or new): an index on job_id
+-- answers "which of these IDs are registered?" without scanning every row.
+CREATE INDEX job_ledger_job_id ON ops.job_ledger (job_id);
