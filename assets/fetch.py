@@ -21,8 +21,8 @@ class FetchConfig(dg.Config):
     """Fetch only jobs already loaded in a non-terminal state (no new or failed IDs)."""
     batch_size: int = 5_000
     """Results landed per transaction (also written at least every `flush_seconds`).
-    A batch's lookups of its own jobs filter on their ledger_seq range (and parents on
-    an index), so its cost does not grow with the warehouse; large batches amortise the
+    A batch's lookups of its own jobs filter on their ledger_seq range (its parents on an
+    integer hash), so its cost does not grow with the warehouse; large batches amortise the
     fixed cost of a write. Against the real API's rate limit the flush timer writes
     long before a batch fills."""
     flush_seconds: float = 5.0

@@ -129,12 +129,21 @@ def _register(con: duckdb.DuckDBPyConnection, source: str, requested_at: datetim
     caller's transaction; returns how many were new. `touch_known` moves the
     `last_requested_at` of IDs already registered (a request; a parent found again is not
     one, and DuckDB's UPDATE of many rows is slow)."""
-    # The IDs already registered: an IN filter, which the index on job_id answers (an
-    # anti join would scan every ledger row's job_id).
+    # The IDs already registered, in two steps that never compare every row's job_id
+    # text: the rows whose id_hash matches (one integer column), then those rows by rowid.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _hash_hits AS
+        SELECT rowid AS row_id FROM ops.job_ledger
+        WHERE id_hash IN (SELECT md5_number_lower(job_id) FROM _ids)
+        """
+    )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _known_ids AS
-        SELECT job_id FROM ops.job_ledger WHERE job_id IN (SELECT job_id FROM _ids)
+        SELECT job_id FROM ops.job_ledger
+        WHERE rowid IN (SELECT row_id FROM _hash_hits)
+          AND job_id IN (SELECT job_id FROM _ids)
         """
     )
     if touch_known:
@@ -148,8 +157,8 @@ def _register(con: duckdb.DuckDBPyConnection, source: str, requested_at: datetim
     new = first_row(con.execute(
         """
         INSERT INTO ops.job_ledger (job_id, source, requested_at, last_requested_at,
-                                    attempts, outcome, is_terminal, ledger_seq)
-        SELECT job_id, $source, $at, $at, 0, 'pending', false,
+                                    attempts, outcome, is_terminal, id_hash, ledger_seq)
+        SELECT job_id, $source, $at, $at, 0, 'pending', false, md5_number_lower(job_id),
                -- numbered in fetch order (requested_at, then job_id)
                (SELECT coalesce(max(ledger_seq), 0) FROM ops.job_ledger)
                    + row_number() OVER (ORDER BY job_id)
@@ -158,6 +167,7 @@ def _register(con: duckdb.DuckDBPyConnection, source: str, requested_at: datetim
         {"source": source, "at": requested_at},
     ))
     con.execute("DROP TABLE _known_ids")
+    con.execute("DROP TABLE _hash_hits")
     return int(new[0]) if new else 0
 
 

@@ -103,6 +103,8 @@ COLUMNS: dict[str, str] = {
     "ops.job_ledger.ledger_seq": "Registration order (fetch order: requested_at, then job_id): "
                                  "the numeric key a fetch batch's lookups filter on, since "
                                  "DuckDB's per-row-group min/max of text never skips a group.",
+    "ops.job_ledger.id_hash": "`md5_number_lower(job_id)`: lets a batch find which parents "
+                              "are registered by scanning integers, not text.",
     "raw.latest_payloads.ledger_seq": "The job's `ops.job_ledger.ledger_seq` (the batch lookup "
                                       "key).",
     "ops.schema_version.version": "Migration number.",

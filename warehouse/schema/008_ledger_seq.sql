@@ -19,6 +19,11 @@ UPDATE raw.latest_payloads AS latest SET ledger_seq = ledger.ledger_seq
 FROM ops.job_ledger AS ledger
 WHERE latest.job_id = ledger.job_id;
 
--- Parents named by a batch can be anywhere in the ledger (or new): an index on job_id
--- answers "which of these IDs are registered?" without scanning every row.
-CREATE INDEX job_ledger_job_id ON ops.job_ledger (job_id);
+-- Parents named by a batch can be anywhere in the ledger (or new). id_hash (the low 64
+-- bits of md5(job_id): stable across DuckDB versions, unlike hash()) lets "which of
+-- these IDs are registered?" scan one integer column and then read the few rows it
+-- hits by rowid, instead of comparing every row's job_id text. (Not an index: DuckDB
+-- refuses ALTER TABLE on a table with one, and migrations add columns.)
+ALTER TABLE ops.job_ledger ADD COLUMN id_hash UBIGINT;  -- extra: md5_number_lower(job_id)
+
+UPDATE ops.job_ledger SET id_hash = md5_number_lower(job_id);
