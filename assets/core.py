@@ -3,8 +3,8 @@
 
 import dagster as dg
 
-from assets.intake import WAREHOUSE_POOL
 from assets.metadata import table_metadata
+from pipelines.instance import WAREHOUSE_POOL
 from pipelines.resources import WarehouseResource
 from warehouse import derive_core, rebuild_from_raw
 

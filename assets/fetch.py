@@ -3,11 +3,11 @@
 
 import dagster as dg
 
-from assets.intake import WAREHOUSE_POOL
 from assets.metadata import table_metadata
-from pipelines.ingest import combined_metadata, fetch_and_load, pending_ids
+from pipelines.instance import WAREHOUSE_POOL
 from pipelines.progress import ProgressReporter
 from pipelines.resources import BedrockApiResource, WarehouseResource, fatal_api_errors
+from pipelines.steps import combined_metadata, fetch_and_load, pending_ids
 from warehouse import count_to_fetch
 from warehouse.publish import PeriodicPublisher
 

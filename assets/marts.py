@@ -3,10 +3,10 @@
 
 import dagster as dg
 
-from assets.intake import WAREHOUSE_POOL
 from assets.metadata import preview, table_metadata
-from pipelines.ingest import utcnow
+from pipelines.instance import WAREHOUSE_POOL
 from pipelines.resources import WarehouseResource
+from pipelines.steps import utcnow
 from warehouse import refresh_marts
 
 # (description, ORDER BY for the preview): fixed strings, never input.

@@ -11,7 +11,7 @@ import json
 
 import dagster as dg
 
-from pipelines.intake import inbox_files
+from pipelines.id_files import inbox_files
 from pipelines.jobs import ingest
 from pipelines.resources import InboxResource
 

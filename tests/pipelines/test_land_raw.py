@@ -12,8 +12,8 @@ import requests
 
 import warehouse
 from pipelines.bedrock import BedrockClient, ClientConfig
-from pipelines.ingest import fetch_and_load, pending_ids, utcnow
 from pipelines.simulator import DEMO_API_KEY, Clock, DataConfig, RateLimitConfig, RenderConfig
+from pipelines.steps import fetch_and_load, pending_ids, utcnow
 from tests.conftest import EPOCH
 from warehouse import connect, derive_core, rebuild_from_raw
 

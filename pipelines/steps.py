@@ -24,7 +24,7 @@ import pyarrow as pa
 
 import warehouse
 from pipelines.bedrock import BedrockClient, FetchResult, FetchStats, Outcome
-from pipelines.intake import CHUNK_LINES, IdBatch, iter_id_file
+from pipelines.id_files import CHUNK_LINES, IdBatch, iter_id_file
 
 Connect = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
 
