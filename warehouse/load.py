@@ -42,7 +42,7 @@ import duckdb
 import pyarrow as pa
 
 from warehouse.db import first_row, sql
-from warehouse.models import bulk_settings, stage_payloads
+from warehouse.models import bulk_settings
 
 FETCH_OUTCOMES = frozenset({"loaded", "not_found", "forbidden", "invalid_id", "failed"})
 LEDGER_OUTCOMES = FETCH_OUTCOMES | {"pending", "quarantined"}
@@ -371,8 +371,14 @@ def _land(con: duckdb.DuckDBPyConnection, n_items: int, at: datetime,
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE _payload_scope AS {sql('land', 'payload_scope')}")
     # The one reading of the job document (core/stg_payloads.sql): verdicts, parents and
-    # the terminal rule come from it, never from Python.
-    stage_payloads(con)
+    # the terminal rule come from it, never from Python. Only the columns landing needs
+    # are kept, so DuckDB computes no more of the model than those.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _stg_payloads AS "
+        "SELECT job_id, payload_seq, quarantine_reason, parent_id,"
+        " job_is_terminal(reported_status, last_event_status) AS is_terminal"
+        f" FROM ({sql('core', 'stg_payloads')})"
+    )
     con.execute(
         """
         INSERT INTO raw.job_payloads BY NAME
@@ -409,14 +415,11 @@ def _land(con: duckdb.DuckDBPyConnection, n_items: int, at: datetime,
         QUALIFY row_number() OVER (PARTITION BY job_id ORDER BY payload_seq DESC) = 1
         """
     )
-    # Whether each understood payload is terminal, by the very model core uses.
-    con.execute(
-        "CREATE OR REPLACE TEMP VIEW _core_source AS "
-        "SELECT * FROM _stg_payloads WHERE quarantine_reason IS NULL"
-    )
+    # Whether each understood payload is terminal, by the rule core.jobs uses
+    # (`job_is_terminal`).
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _staged_jobs AS "
-        f"SELECT payload_seq, is_terminal FROM ({sql('core', 'jobs')})"
+        "SELECT payload_seq, is_terminal FROM _stg_payloads WHERE quarantine_reason IS NULL"
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE _ledger_updates AS {sql('land', 'ledger_updates')}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _ledger_rows AS {sql('land', 'ledger_rows')}")
@@ -442,7 +445,6 @@ def _land(con: duckdb.DuckDBPyConnection, n_items: int, at: datetime,
                                 " WHERE outcome = 'quarantined'"),
         parents_registered=parents,
     )
-    con.execute("DROP VIEW IF EXISTS _core_source")
     for temp in _LAND_TEMPS:
         con.execute(f"DROP TABLE IF EXISTS {temp}")
     return summary

@@ -3,7 +3,7 @@
 -- A payload is stored when it differs from the one before it (in the batch, else the
 -- last stored): an identical body would change nothing downstream. Stored payloads are
 -- numbered after everything already in raw, in fetch order. `payload` is the body as
--- received, typed JSON (NULL when it is not valid JSON: it then stays text).
+-- received, typed JSON (NULL when it is not valid JSON: it then stays text, payload_text).
 WITH source AS (
     -- Keys only: the bodies are joined back after the windows, which then sort and
     -- partition narrow rows.
@@ -34,7 +34,9 @@ SELECT
     new.payload_seq,
     batch.fetched_at,
     TRY_CAST(batch.payload_text AS JSON) AS payload,
-    batch.payload_text,
+    -- the text again only when it is not JSON (raw keeps it there)
+    CASE WHEN TRY_CAST(batch.payload_text AS JSON) IS NULL THEN batch.payload_text END
+        AS payload_text,
     batch.payload_sha256,
     batch.ordinal
 FROM new
