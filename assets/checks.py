@@ -10,8 +10,8 @@ from typing import Any
 
 import dagster as dg
 
-from pipelines.ingest import utcnow
 from pipelines.resources import WarehouseResource
+from pipelines.steps import utcnow
 from warehouse.db import first_row, sql
 from warehouse.regressions import (
     describe,

@@ -3,11 +3,11 @@
 
 import dagster as dg
 
-from assets.intake import WAREHOUSE_POOL
 from assets.metadata import table_metadata
-from pipelines.ingest import combined_metadata, fetch_and_load, pending_ids
+from pipelines.instance import WAREHOUSE_POOL
 from pipelines.progress import ProgressReporter
 from pipelines.resources import BedrockApiResource, WarehouseResource, fatal_api_errors
+from pipelines.steps import combined_metadata, fetch_and_load, pending_ids
 from warehouse import count_to_fetch
 from warehouse.publish import PeriodicPublisher
 
@@ -20,10 +20,11 @@ class FetchConfig(dg.Config):
     in_flight_only: bool = False
     """Fetch only jobs already loaded in a non-terminal state (no new or failed IDs)."""
     batch_size: int = 5_000
-    """Results written per transaction (also written at least every `flush_seconds`).
-    Large, because each write has a fixed cost that grows with the warehouse (its
-    lookups of the batch's jobs); against the real API's rate limit the flush timer
-    writes long before a batch fills."""
+    """Results landed per transaction (also written at least every `flush_seconds`).
+    A batch's lookups of its own jobs filter on their ledger_seq range (its parents on an
+    integer hash), so its cost does not grow with the warehouse; large batches amortise the
+    fixed cost of a write. Against the real API's rate limit the flush timer writes
+    long before a batch fills."""
     flush_seconds: float = 5.0
     max_attempts: int | None = None
     """Skip IDs that have already been tried this many times (None: no limit)."""
@@ -69,11 +70,13 @@ def job_payloads(
                 break
             context.log.info(f"round {round_number + 1}: fetching {total} jobs")
             # Read from the ledger a page at a time as the fetch goes: never a list of all.
-            ids = pending_ids(warehouse.connect, requested_until=requested_until, **filters)
+            seqs: dict[str, int] = {}  # each ID's ledger_seq: the batches' lookup key
+            ids = pending_ids(warehouse.connect, requested_until=requested_until,
+                              ledger_seqs=seqs, **filters)
             summary = fetch_and_load(
                 client, warehouse.connect, ids, total=total, batch_size=config.batch_size,
                 flush_seconds=config.flush_seconds, report=report, report_every=1.0,
-                after_batch=publisher,
+                after_batch=publisher, ledger_seqs=seqs,
             )
             summaries.append(summary)
             if summary.parents_registered == 0 or config.in_flight_only:

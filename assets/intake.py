@@ -6,16 +6,15 @@ from pathlib import Path
 import dagster as dg
 
 from assets.metadata import table_metadata
-from pipelines.ingest import discover, register_batch, register_file, utcnow
-from pipelines.intake import IntakeError, inbox_files, read_ids
+from pipelines.id_files import IntakeError, inbox_files, read_ids
+from pipelines.instance import WAREHOUSE_POOL
 from pipelines.resources import (
     BedrockApiResource,
     InboxResource,
     WarehouseResource,
     fatal_api_errors,
 )
-
-WAREHOUSE_POOL = "bedrock_warehouse"  # one writer at a time (see dagster.yaml)
+from pipelines.steps import discover, register_batch, register_file, utcnow
 
 
 class IntakeConfig(dg.Config):

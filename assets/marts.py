@@ -6,10 +6,10 @@ from datetime import datetime
 
 import dagster as dg
 
-from assets.intake import WAREHOUSE_POOL
 from assets.metadata import mart_trends, preview, table_metadata
-from pipelines.ingest import utcnow
+from pipelines.instance import WAREHOUSE_POOL
 from pipelines.resources import WarehouseResource
+from pipelines.steps import utcnow
 from warehouse import refresh_marts
 from warehouse.regressions import RegressionSettings, describe, regressions
 

@@ -3,8 +3,8 @@
 import dagster as dg
 
 from assets.core import CORE_DESCRIPTIONS
-from assets.intake import WAREHOUSE_POOL
 from assets.marts import MARTS
+from pipelines.instance import WAREHOUSE_POOL
 from pipelines.resources import WarehouseResource
 from warehouse.publish import publish
 

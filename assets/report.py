@@ -4,8 +4,8 @@ import base64
 
 import dagster as dg
 
-from assets.intake import WAREHOUSE_POOL
 from assets.marts import MARTS
+from pipelines.instance import WAREHOUSE_POOL
 from pipelines.report import CHARTS, KEY_CHART, build_report, report_path
 from pipelines.resources import WarehouseResource
 

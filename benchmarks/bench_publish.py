@@ -8,7 +8,8 @@ Two legs, both printed as ratios against figures measured in this same run:
   the run's wall time, the time of every publication it made (the first-batch copy
   during the fetch and the run-end step) and their share, and the fetch rate.
 - 100,000 and 1,000,000 jobs: a warehouse loaded from generated payloads (the pipeline's
-  `load_batch` in 100,000-job batches + `refresh_marts`: the run's own warehouse work),
+  `land_batch` in 100,000-job batches + `derive_core` + `refresh_marts`: the run's own
+  warehouse work),
   then published three times (the median counts). The run's time at that size is
   projected from the real-run leg's whole-run rate (jobs per second of wall time,
   fetching, writing, checks and marts included), and never less than the warehouse work
@@ -40,7 +41,14 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_warehouse import make_payloads  # noqa: E402
 
-from warehouse import FetchedItem, connect, load_batch, refresh_marts, register_ids  # noqa: E402
+from warehouse import (  # noqa: E402
+    FetchedItem,
+    connect,
+    derive_core,
+    land_batch,
+    refresh_marts,
+    register_ids,
+)
 from warehouse.publish import publish  # noqa: E402
 
 RUN_JOBS = 20_000
@@ -95,7 +103,7 @@ def real_run(n_jobs: int, folder: Path) -> dict[str, Any]:
 
 
 def warehouse_leg(n_jobs: int, folder: Path) -> dict[str, Any]:
-    """Load n_jobs generated jobs (raw, ledger, core, marts), then publish the copy."""
+    """Land n_jobs generated jobs (raw, ledger), derive core, marts, then publish the copy."""
     payloads = make_payloads(n_jobs)
     at = datetime(2026, 1, 1, tzinfo=UTC)
     items = [FetchedItem(job_id, "loaded", at, 200, payload_text=text)
@@ -106,7 +114,8 @@ def warehouse_leg(n_jobs: int, folder: Path) -> dict[str, Any]:
         register_ids(con, [item.job_id for item in items], "bench", at)
         started = time.perf_counter()
         for start in range(0, len(items), LOAD_BATCH):
-            load_batch(con, items[start : start + LOAD_BATCH])
+            land_batch(con, items[start : start + LOAD_BATCH])
+        derive_core(con)
         refresh_marts(con, now=at)
         work = time.perf_counter() - started
         del items

@@ -13,6 +13,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+WAREHOUSE_POOL = "bedrock_warehouse"
+"""The Dagster pool of every step that writes the warehouse, limited to one step at a time
+(`DAGSTER_YAML`'s default limit, `deploy/dagster.yaml`): DuckDB admits one writer."""
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 """The checkout this code runs from, if it runs from one (else site-packages)."""
 DEFAULT_HOME = ".dagster_home"

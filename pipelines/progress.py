@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from pipelines.ingest import FetchProgress
+from pipelines.steps import FetchProgress
 
 Listener = Callable[[FetchProgress], None]
 

@@ -14,7 +14,7 @@ import time
 import dagster as dg
 
 from pipelines.alerts import pending_alerts, send_new_alerts
-from pipelines.intake import inbox_files
+from pipelines.id_files import inbox_files
 from pipelines.jobs import ingest
 from pipelines.resources import AlertWebhookResource, InboxResource, WarehouseResource
 from warehouse.query import QueryError, open_read_only

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipelines.intake import inbox_files
+from pipelines.id_files import inbox_files
 from warehouse.db import sql
 from warehouse.publish import read_copy_path
 from warehouse.query import open_read_only

@@ -6,7 +6,8 @@ manager that creates or migrates the schema and always closes the connection):
     with connect(path) as con:
         register_ids(con, ids, source="inbox", requested_at=now)
         for batch in ...:
-            load_batch(con, [FetchedItem(...), ...])
+            land_batch(con, [FetchedItem(...), ...])   # raw, latest payloads, ledger, parents
+        derive_core(con)                               # core from the raw stored since
         refresh_marts(con, now=now)
 """
 
@@ -18,24 +19,33 @@ from warehouse.load import (
     count_to_fetch,
     ids_to_fetch,
     keys_to_fetch,
-    load_batch,
+    land_batch,
     register_ids,
 )
-from warehouse.models import rebuild_from_raw, refresh_marts
+from warehouse.models import (
+    CoreSummary,
+    core_watermark,
+    derive_core,
+    rebuild_from_raw,
+    refresh_marts,
+)
 from warehouse.state import discovery_watermark, set_discovery_watermark
 
 __all__ = [
     "LATEST_VERSION",
     "STORAGE_VERSION",
     "BatchSummary",
+    "CoreSummary",
     "FetchKey",
     "FetchedItem",
     "connect",
+    "core_watermark",
     "count_to_fetch",
+    "derive_core",
     "discovery_watermark",
     "ids_to_fetch",
     "keys_to_fetch",
-    "load_batch",
+    "land_batch",
     "migrate",
     "rebuild_from_raw",
     "refresh_marts",

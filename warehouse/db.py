@@ -25,7 +25,7 @@ import duckdb
 SQL_DIR = Path(__file__).resolve().parent
 STORAGE_VERSION = "v1.5.0"
 _MIGRATION = re.compile(r"^(\d{3})_(\w+)\.sql$")
-_LAYERS = ("schema", "core", "marts", "checks", "reports", "cookbook")
+_LAYERS = ("schema", "land", "core", "marts", "checks", "reports", "cookbook")
 
 
 @cache

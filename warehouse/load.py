@@ -1,13 +1,16 @@
-"""The ledger of requested IDs and the loading of fetch results, batch by batch.
+"""The ledger of requested IDs and the landing of fetch results, batch by batch.
 
 Every batch is one explicit transaction (DuckDB otherwise commits statement by
-statement): raw payloads, core rows of the jobs it touched, and the ledger are
-written together or not at all, so a crash loses at most the batch in flight and
-loading the same batch again changes nothing but the ledger's attempt counts.
+statement): the raw payloads (bodies as received), `raw.latest_payloads`, the
+ledger outcomes and the parents the payloads name are written together or not at
+all, so a crash loses at most the batch in flight and landing the same batch again
+changes nothing but the ledger's attempt counts. Core is derived from raw by its own
+step (`warehouse.models.derive_core`).
 
 Data arrives in bulk as an Arrow table (never row-by-row INSERT). A payload whose
 sha256 equals the last one stored for its job is not stored again: it would not
-change core, so its job is not rebuilt either.
+change core. The rules (what to store, outcome, quarantine, is_terminal) are the SQL
+of `land/*.sql`; this module keeps the transaction mechanics.
 
 Decisions where the contract is silent:
 - `outcome` is the outcome of the latest attempt (a transient `failed` after a
@@ -18,6 +21,8 @@ Decisions where the contract is silent:
   loaded non-terminal jobs are fetched again.
 - A fetch result for an ID never registered gets a ledger row with source
   `unregistered` and requested_at = fetched_at.
+- A parent a batch names is registered (source `parent`) when new; one already in the
+  ledger keeps its row as it is (being named again is not a request).
 - A payload's verdict is deterministic, so a re-fetched identical copy of a
   quarantined payload is quarantined again without being parsed.
 """
@@ -31,13 +36,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import duckdb
 import pyarrow as pa
 
-from warehouse.db import first_row
-from warehouse.models import bulk_settings, replace_core, stage_payloads
+from warehouse.db import first_row, sql
+from warehouse.models import bulk_settings
 
 FETCH_OUTCOMES = frozenset({"loaded", "not_found", "forbidden", "invalid_id", "failed"})
 LEDGER_OUTCOMES = FETCH_OUTCOMES | {"pending", "quarantined"}
@@ -46,7 +51,7 @@ TERMINAL_FETCH_OUTCOMES = ("not_found", "forbidden", "invalid_id")
 
 @dataclass(frozen=True, slots=True)
 class FetchedItem:
-    """One fetch result, as the pipeline hands it to `load_batch`.
+    """One fetch result, as the pipeline hands it to `land_batch`.
 
     `payload_text` is the response body exactly as the API sent it (for `loaded`):
     `{"data": {...}}` (CMS) or a bare Vision object.
@@ -61,17 +66,18 @@ class FetchedItem:
     request_id: str | None = None
     attempts: int = 1
     payload_text: str | None = None
+    ledger_seq: int | None = None  # the ID's ops.job_ledger.ledger_seq, when the caller has it
 
 
 @dataclass(frozen=True, slots=True)
 class BatchSummary:
-    """What one `load_batch` did."""
+    """What one `land_batch` did."""
 
     items: int
     payloads_stored: int
     duplicates: int
     quarantined: int
-    jobs_rebuilt: int
+    parents_registered: int
 
 
 _UTC_US = pa.timestamp("us", tz="UTC")
@@ -106,22 +112,7 @@ def register_ids(
             WHERE job_id IS NOT NULL AND trim(job_id) <> ''
             """
         )
-        con.execute(
-            """
-            UPDATE ops.job_ledger SET last_requested_at = greatest(last_requested_at, $at)
-            WHERE job_id IN (SELECT job_id FROM _ids)
-            """,
-            {"at": requested_at},
-        )
-        new = first_row(con.execute(
-            """
-            INSERT INTO ops.job_ledger (job_id, source, requested_at, last_requested_at,
-                                        attempts, outcome, is_terminal)
-            SELECT job_id, $source, $at, $at, 0, 'pending', false
-            FROM _ids ANTI JOIN ops.job_ledger USING (job_id)
-            """,
-            {"source": source, "at": requested_at},
-        ))
+        new = _register(con, source, requested_at)
         con.execute("DROP TABLE _ids")
         con.commit()
     except Exception:
@@ -129,11 +120,60 @@ def register_ids(
         raise
     finally:
         con.unregister("_ids_arrow")
+    return new
+
+
+def _register(con: duckdb.DuckDBPyConnection, source: str, requested_at: datetime, *,
+              touch_known: bool = True) -> int:
+    """Ledger rows for the IDs of temp table `_ids` (trimmed, distinct), inside the
+    caller's transaction; returns how many were new. `touch_known` moves the
+    `last_requested_at` of IDs already registered (a request; a parent found again is not
+    one, and DuckDB's UPDATE of many rows is slow)."""
+    # The IDs already registered, in two steps that never compare every row's job_id
+    # text: the rows whose id_hash matches (one integer column), then those rows by rowid.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _hash_hits AS
+        SELECT rowid AS row_id FROM ops.job_ledger
+        WHERE id_hash IN (SELECT md5_number_lower(job_id) FROM _ids)
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _known_ids AS
+        SELECT job_id FROM ops.job_ledger
+        WHERE rowid IN (SELECT row_id FROM _hash_hits)
+          AND job_id IN (SELECT job_id FROM _ids)
+        """
+    )
+    if touch_known:
+        con.execute(
+            """
+            UPDATE ops.job_ledger SET last_requested_at = greatest(last_requested_at, $at)
+            WHERE job_id IN (SELECT job_id FROM _known_ids)
+            """,
+            {"at": requested_at},
+        )
+    new = first_row(con.execute(
+        """
+        INSERT INTO ops.job_ledger (job_id, source, requested_at, last_requested_at,
+                                    attempts, outcome, is_terminal, id_hash, ledger_seq)
+        SELECT job_id, $source, $at, $at, 0, 'pending', false, md5_number_lower(job_id),
+               -- numbered in fetch order (requested_at, then job_id)
+               (SELECT coalesce(max(ledger_seq), 0) FROM ops.job_ledger)
+                   + row_number() OVER (ORDER BY job_id)
+        FROM _ids ANTI JOIN _known_ids USING (job_id)
+        """,
+        {"source": source, "at": requested_at},
+    ))
+    con.execute("DROP TABLE _known_ids")
+    con.execute("DROP TABLE _hash_hits")
     return int(new[0]) if new else 0
 
 
-FetchKey = tuple[datetime, str]
-"""(requested_at, job_id): the order IDs are fetched in, and a page's resume point."""
+FetchKey = tuple[datetime, str, int]
+"""(requested_at, job_id, ledger_seq): the order IDs are fetched in, a page's resume
+point, and the numeric key a batch's lookups use (`FetchedItem.ledger_seq`)."""
 
 _TO_FETCH = """
     FROM ops.job_ledger
@@ -180,7 +220,7 @@ def ids_to_fetch(
     the first page, and `bucket` of `buckets` keeps one hash bucket of the IDs (a
     backfill's unit of work: `md5_number(job_id) % buckets`).
     """
-    return [job_id for _, job_id in keys_to_fetch(
+    return [job_id for _, job_id, _ in keys_to_fetch(
         con, limit=limit, max_attempts=max_attempts, in_flight_only=in_flight_only,
         unattempted_only=unattempted_only, after=after, requested_until=requested_until,
         bucket=bucket, buckets=buckets)]
@@ -198,14 +238,15 @@ def keys_to_fetch(
     bucket: int = 0,
     buckets: int = 1,
 ) -> list[FetchKey]:
-    """`ids_to_fetch` with each ID's `(requested_at, job_id)` key, to page by keyset."""
+    """`ids_to_fetch` with each ID's `(requested_at, job_id, ledger_seq)` key, to page by
+    keyset."""
     params = _fetch_params(max_attempts, in_flight_only, unattempted_only, requested_until,
                            bucket, buckets)
     params.update(limit=limit, after_at=after[0] if after else None,
                   after_id=after[1] if after else None)
-    return [(row[0], row[1]) for row in con.execute(
+    return [(row[0], row[1], row[2]) for row in con.execute(
         f"""
-        SELECT requested_at, job_id {_TO_FETCH}
+        SELECT requested_at, job_id, ledger_seq {_TO_FETCH}
           AND ($after_at IS NULL OR (requested_at, job_id) > ($after_at, $after_id))
         ORDER BY requested_at, job_id
         LIMIT $limit
@@ -251,6 +292,7 @@ def _batch_table(items: Sequence[FetchedItem]) -> pa.Table:
             "error_detail": pa.array([item.error_detail for item in items], pa.string()),
             "request_id": pa.array([item.request_id for item in items], pa.string()),
             "attempts": pa.array([item.attempts for item in items], pa.int32()),
+            "ledger_seq": pa.array([item.ledger_seq for item in items], pa.int64()),
             "payload_text": pa.array(texts, pa.string()),
             # hashlib is ~2x faster than DuckDB's sha256() on this machine.
             "payload_sha256": pa.array(
@@ -262,16 +304,22 @@ def _batch_table(items: Sequence[FetchedItem]) -> pa.Table:
     )
 
 
-def load_batch(con: duckdb.DuckDBPyConnection, items: Sequence[FetchedItem]) -> BatchSummary:
-    """Write one batch of fetch results: raw, core and ledger in one transaction."""
+def land_batch(con: duckdb.DuckDBPyConnection, items: Sequence[FetchedItem], *,
+               registered_at: datetime | None = None) -> BatchSummary:
+    """Land one batch of fetch results in one transaction: raw (bodies as received),
+    `raw.latest_payloads`, the ledger outcomes, and the parents its payloads name
+    (registered at `registered_at`, default now). Core is not touched: the core step
+    derives it from raw (`warehouse.models.derive_core`)."""
     if not items:
         return BatchSummary(0, 0, 0, 0, 0)
-    con.register("_batch_arrow", _batch_table(items))
+    table = _batch_table(items)
+    at = _aware(registered_at or datetime.now(UTC), "registered_at")
+    con.register("_batch_arrow", table)
     try:
         with bulk_settings(con):
             con.begin()
             try:
-                summary = _load(con, len(items))
+                summary = _land(con, len(items), at, _seq_range(items))
                 con.commit()
             except Exception:
                 con.rollback()
@@ -281,58 +329,56 @@ def load_batch(con: duckdb.DuckDBPyConnection, items: Sequence[FetchedItem]) -> 
     return summary
 
 
-def _load(con: duckdb.DuckDBPyConnection, n_items: int) -> BatchSummary:
+def _seq_range(items: Sequence[FetchedItem]) -> dict[str, int | None]:
+    """The batch's ledger_seq range, or NULLs (look everywhere) if an item lacks one."""
+    seqs = [item.ledger_seq for item in items]
+    if any(seq is None for seq in seqs):
+        return {"lo": None, "hi": None}
+    return {"lo": min(seqs), "hi": max(seqs)}  # type: ignore[type-var]
+
+
+def _count(con: duckdb.DuckDBPyConnection, query: str) -> int:
+    row = first_row(con.execute(query))
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def _land(con: duckdb.DuckDBPyConnection, n_items: int, at: datetime,
+          seq_range: dict[str, int | None]) -> BatchSummary:
+    # Lookups by job_id filter on the batch's ledger_seq range first (`seq_range`, NULLs
+    # when some item has no ledger_seq): zone maps skip the row groups the batch doesn't
+    # touch, so per-batch work does not grow with history.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _batch_ledger AS
+        SELECT * FROM ops.job_ledger
+        WHERE ($lo IS NULL OR ledger_seq BETWEEN $lo AND $hi)
+          AND job_id IN (SELECT job_id FROM _batch_arrow)
+        """,
+        seq_range,
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _batch_keys AS {sql('land', 'batch_keys')}")
     # The sha256 and verdict of each batch job's last stored payload, from the one row
-    # per job in raw.latest_payloads: per-batch work does not grow with raw.
+    # per job in raw.latest_payloads (never raw.job_payloads).
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _last_stored AS
         SELECT job_id, payload_seq, payload_sha256, quarantine_reason
         FROM raw.latest_payloads
-        WHERE job_id IN (SELECT job_id FROM _batch_arrow WHERE payload_text IS NOT NULL)
-        """
+        WHERE ($lo IS NULL OR ledger_seq BETWEEN $lo AND $hi)
+          AND job_id IN (SELECT job_id FROM _batch_arrow WHERE payload_text IS NOT NULL)
+        """,
+        seq_range,
     )
-    # Payloads to store: those that differ from the one before them (in the batch,
-    # else the last stored), numbered after everything already in raw.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _payload_scope AS {sql('land', 'payload_scope')}")
+    # The one reading of the job document (core/stg_payloads.sql): verdicts, parents and
+    # the terminal rule come from it, never from Python. Only the columns landing needs
+    # are kept, so DuckDB computes no more of the model than those.
     con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _payload_scope AS
-        WITH source AS (
-            -- Keys only: the bodies are joined back after the windows, which then
-            -- sort and partition narrow rows.
-            SELECT batch.ordinal, batch.job_id, batch.payload_sha256,
-                   coalesce(
-                       lag(batch.payload_sha256) OVER (
-                           PARTITION BY batch.job_id ORDER BY batch.ordinal),
-                       last.payload_sha256
-                   ) AS previous_sha256
-            FROM _batch_arrow AS batch
-            LEFT JOIN _last_stored AS last USING (job_id)
-            WHERE batch.payload_text IS NOT NULL
-        ),
-        new AS (
-            SELECT
-                ordinal,
-                -- The newest payload overall is the newest of its job, so the one row
-                -- per job of raw.latest_payloads holds the highest payload_seq.
-                (SELECT coalesce(max(payload_seq), 0) FROM raw.latest_payloads)
-                    + row_number() OVER (ORDER BY ordinal) AS payload_seq
-            FROM source
-            WHERE payload_sha256 IS DISTINCT FROM previous_sha256
-        )
-        SELECT
-            batch.job_id,
-            new.payload_seq,
-            batch.fetched_at,
-            TRY_CAST(batch.payload_text AS JSON) AS payload,
-            batch.payload_text,
-            batch.payload_sha256,
-            batch.ordinal
-        FROM new
-        INNER JOIN _batch_arrow AS batch USING (ordinal)
-        """
+        "CREATE OR REPLACE TEMP TABLE _stg_payloads AS "
+        "SELECT job_id, payload_seq, quarantine_reason, parent_id,"
+        " job_is_terminal(reported_status, last_event_status) AS is_terminal"
+        f" FROM ({sql('core', 'stg_payloads')})"
     )
-    stage_payloads(con)
     con.execute(
         """
         INSERT INTO raw.job_payloads BY NAME
@@ -347,13 +393,20 @@ def _load(con: duckdb.DuckDBPyConnection, n_items: int) -> BatchSummary:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _stored AS
-        SELECT scope.job_id, scope.payload_seq, scope.payload_sha256, staged.quarantine_reason
+        SELECT scope.job_id, scope.payload_seq, scope.payload_sha256, staged.quarantine_reason,
+               keys.ledger_seq
         FROM _payload_scope AS scope
         INNER JOIN _stg_payloads AS staged USING (payload_seq)
+        INNER JOIN _batch_keys AS keys ON keys.job_id = scope.job_id
         """
     )
     con.execute(
-        "DELETE FROM raw.latest_payloads WHERE job_id IN (SELECT job_id FROM _stored)"
+        """
+        DELETE FROM raw.latest_payloads
+        WHERE ($lo IS NULL OR ledger_seq BETWEEN $lo AND $hi)
+          AND job_id IN (SELECT job_id FROM _stored)
+        """,
+        seq_range,
     )
     con.execute(
         """
@@ -362,142 +415,41 @@ def _load(con: duckdb.DuckDBPyConnection, n_items: int) -> BatchSummary:
         QUALIFY row_number() OVER (PARTITION BY job_id ORDER BY payload_seq DESC) = 1
         """
     )
-    # Core is rebuilt from each job's newest understood payload of this batch: a view
-    # over the staged rows, as copying them, bodies and all, cost more than the models.
+    # Whether each understood payload is terminal, by the rule core.jobs uses
+    # (`job_is_terminal`).
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _staged_jobs AS "
+        "SELECT payload_seq, is_terminal FROM _stg_payloads WHERE quarantine_reason IS NULL"
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _ledger_updates AS {sql('land', 'ledger_updates')}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _ledger_rows AS {sql('land', 'ledger_rows')}")
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE _batch_current_seqs AS
-        SELECT max(payload_seq) AS payload_seq FROM _stg_payloads
-        WHERE quarantine_reason IS NULL
-        GROUP BY job_id
-        """
-    )
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP VIEW _core_source AS
-        SELECT * FROM _stg_payloads
-        WHERE payload_seq IN (SELECT payload_seq FROM _batch_current_seqs)
-        """
-    )
-    stored = first_row(con.execute("SELECT count(*) FROM _payload_scope"))
-    rebuilt = replace_core(con)
-    _update_ledger(con)
-    quarantined = first_row(con.execute(
-        "SELECT count(*) FROM _ledger_updates WHERE outcome = 'quarantined'"
-    ))
-    loaded_texts = first_row(con.execute(
-        "SELECT count(*) FROM _batch_arrow WHERE payload_text IS NOT NULL"
-    ))
-    con.execute("DROP VIEW IF EXISTS _core_source")
-    for temp in _LOAD_TEMPS:
-        con.execute(f"DROP TABLE IF EXISTS {temp}")
-    n_stored = int(stored[0]) if stored else 0
-    return BatchSummary(
-        items=n_items,
-        payloads_stored=n_stored,
-        duplicates=(int(loaded_texts[0]) if loaded_texts else 0) - n_stored,
-        quarantined=int(quarantined[0]) if quarantined else 0,
-        jobs_rebuilt=rebuilt,
-    )
-
-
-_LOAD_TEMPS = ("_last_stored", "_payload_scope", "_stg_payloads", "_stored",
-               "_batch_current_seqs", "_ledger_updates")
-
-
-def _update_ledger(con: duckdb.DuckDBPyConnection) -> None:
-    # Verdict of every payload seen in this batch, by (job, sha256): identical
-    # content has the same verdict, so a duplicate takes the stored one's.
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _ledger_updates AS
-        WITH verdicts AS (
-            SELECT job_id, payload_sha256, quarantine_reason FROM _last_stored
-            UNION ALL
-            SELECT job_id, payload_sha256, quarantine_reason FROM _stored
-        ),
-        verdict_by_sha AS (
-            SELECT job_id, payload_sha256, any_value(quarantine_reason) AS quarantine_reason,
-                   bool_or(quarantine_reason IS NOT NULL) AS is_quarantined
-            FROM verdicts
-            GROUP BY job_id, payload_sha256
-        ),
-        items AS (
-            SELECT
-                batch.* EXCLUDE (payload_text),  -- the bodies would ride through the windows
-                batch.payload_text IS NULL AS has_no_body,
-                sum(batch.attempts) OVER (PARTITION BY batch.job_id) AS batch_attempts,
-                max(batch.fetched_at) FILTER (WHERE batch.outcome = 'loaded')
-                    OVER (PARTITION BY batch.job_id) AS batch_loaded_at
-            FROM _batch_arrow AS batch
-            QUALIFY row_number() OVER (PARTITION BY batch.job_id ORDER BY batch.ordinal DESC) = 1
-        ),
-        cleaned AS (
-            SELECT
-                items.*,
-                CASE
-                    WHEN items.outcome <> 'loaded' THEN NULL
-                    WHEN items.has_no_body THEN 'loaded without a response body'
-                    WHEN verdict_by_sha.is_quarantined THEN verdict_by_sha.quarantine_reason
-                END AS quarantine_reason
-            FROM items
-            LEFT JOIN verdict_by_sha USING (job_id, payload_sha256)
-        ),
-        jobs AS (
-            SELECT job_id, is_terminal FROM core.jobs
-            WHERE job_id IN (SELECT job_id FROM _batch_arrow)
-        )
-        SELECT
-            cleaned.job_id,
-            cleaned.fetched_at AS last_attempt_at,
-            cleaned.batch_attempts AS attempts,
-            CASE WHEN cleaned.quarantine_reason IS NOT NULL THEN 'quarantined'
-                 ELSE cleaned.outcome END AS outcome,
-            cleaned.http_status,
-            cleaned.error_code,
-            coalesce(cleaned.quarantine_reason, cleaned.error_detail) AS error_detail,
-            cleaned.request_id,
-            CASE
-                WHEN cleaned.quarantine_reason IS NOT NULL THEN false
-                WHEN cleaned.outcome = 'loaded' THEN coalesce(jobs.is_terminal, false)
-                ELSE cleaned.outcome IN ('not_found', 'forbidden', 'invalid_id')
-            END AS is_terminal,
-            CASE WHEN cleaned.quarantine_reason IS NULL THEN cleaned.batch_loaded_at END
-                AS loaded_at
-        FROM cleaned
-        LEFT JOIN jobs USING (job_id)
-        """
-    )
-    # The batch's ledger rows are replaced (delete + insert) rather than updated in
-    # place: DuckDB's UPDATE/MERGE of many rows is far slower (8-17 s per 100,000 rows
-    # here). `ledger.* REPLACE` carries every other column, whatever it is, across.
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _ledger_rows AS
-        SELECT ledger.* REPLACE (
-            updates.job_id AS job_id,
-            CASE WHEN ledger.job_id IS NULL THEN 'unregistered' ELSE ledger.source END
-                AS source,
-            CASE WHEN ledger.job_id IS NULL THEN updates.last_attempt_at
-                 ELSE ledger.requested_at END AS requested_at,
-            CASE WHEN ledger.job_id IS NULL THEN updates.last_attempt_at
-                 ELSE ledger.last_requested_at END AS last_requested_at,
-            updates.last_attempt_at AS last_attempt_at,
-            coalesce(ledger.attempts, 0) + updates.attempts AS attempts,
-            updates.outcome AS outcome,
-            updates.http_status AS http_status,
-            updates.error_code AS error_code,
-            updates.error_detail AS error_detail,
-            updates.request_id AS request_id,
-            updates.is_terminal AS is_terminal,
-            coalesce(updates.loaded_at, ledger.loaded_at) AS loaded_at
-        )
-        FROM _ledger_updates AS updates
-        LEFT JOIN ops.job_ledger AS ledger ON ledger.job_id = updates.job_id
-        """
-    )
-    con.execute(
-        "DELETE FROM ops.job_ledger WHERE job_id IN (SELECT job_id FROM _ledger_updates)"
+        DELETE FROM ops.job_ledger
+        WHERE ($lo IS NULL OR ledger_seq BETWEEN $lo AND $hi)
+          AND job_id IN (SELECT job_id FROM _ledger_updates)
+        """,
+        seq_range,
     )
     con.execute("INSERT INTO ops.job_ledger BY NAME SELECT * FROM _ledger_rows")
-    con.execute("DROP TABLE _ledger_rows")
+    # Parents, in this same transaction: a terminal child is never fetched again, so its
+    # parent must be in the ledger when the child is.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _ids AS {sql('land', 'batch_parents')}")
+    parents = _register(con, "parent", at, touch_known=False)
+    summary = BatchSummary(
+        items=n_items,
+        payloads_stored=_count(con, "SELECT count(*) FROM _payload_scope"),
+        duplicates=_count(con, "SELECT count(*) FROM _batch_arrow WHERE payload_text IS NOT NULL")
+        - _count(con, "SELECT count(*) FROM _payload_scope"),
+        quarantined=_count(con, "SELECT count(*) FROM _ledger_updates"
+                                " WHERE outcome = 'quarantined'"),
+        parents_registered=parents,
+    )
+    for temp in _LAND_TEMPS:
+        con.execute(f"DROP TABLE IF EXISTS {temp}")
+    return summary
+
+
+_LAND_TEMPS = ("_batch_ledger", "_batch_keys", "_last_stored", "_payload_scope",
+               "_stg_payloads", "_stored", "_staged_jobs", "_ledger_updates", "_ledger_rows",
+               "_ids")

@@ -1,12 +1,13 @@
 """Core and marts: the SQL models of `core/` and `marts/`, run set-based in DuckDB.
 
-Core is rebuilt per job: the jobs a batch touched are deleted from the three core
-tables and inserted again from their current payload, inside the caller's
-transaction. A job's *current payload* is its most recently stored raw payload
-(highest `payload_seq`, i.e. load order, not `fetched_at`) that is not quarantined, so
-a quarantined fetch leaves the job's last good state in core, and
-`rebuild_from_raw` (which picks the same payload per job) gives the same tables as
-loading incrementally.
+Core derives from raw in its own step (`derive_core`): the payloads stored since its
+watermark (`ops.core_watermark`, a payload_seq) are processed in chunks, one
+transaction per chunk; the jobs a chunk touches are deleted from the three core tables
+and inserted again from their current payload. A job's *current payload* is its most
+recently stored raw payload (highest `payload_seq`, i.e. load order, not `fetched_at`)
+that is not quarantined, so a quarantined fetch leaves the job's last good state in
+core. `rebuild_from_raw` is the same code with the watermark reset, so it gives the
+same tables as deriving incrementally.
 
 Marts are small and derived from core as a whole, so `refresh_marts` replaces
 them in one transaction.
@@ -34,8 +35,10 @@ Decisions where the contract is silent:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import duckdb
@@ -76,82 +79,65 @@ def stage_payloads(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE _stg_payloads AS {sql('core', 'stg_payloads')}")
 
 
-def replace_core(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> int:
-    """Replace the core rows of the jobs in temp view `_core_source` (rows of
-    `_stg_payloads`, one current payload per job).
-
-    Runs inside the caller's transaction. Returns the number of jobs replaced.
-    """
-    for table in CORE_TABLES:
-        if everything:
-            con.execute(f"DELETE FROM core.{table}")
-        else:
-            con.execute(
-                f"DELETE FROM core.{table} WHERE job_id IN (SELECT job_id FROM _core_source)"
-            )
-    for table in CORE_TABLES:
-        con.execute(f"INSERT INTO core.{table} BY NAME {sql('core', table)}")
-    row = first_row(con.execute("SELECT count(*) FROM _core_source"))
-    return int(row[0]) if row else 0
+CORE_CHUNK = 250_000
+"""payload_seq values per core chunk: one transaction each, and the bound on the staging
+temp table's memory (no spilling under a memory_limit)."""
 
 
-def rebuild_from_raw(con: duckdb.DuckDBPyConnection) -> int:
-    """Recompute all of core from raw.job_payloads in one transaction; returns jobs built.
+@dataclass(frozen=True)
+class CoreSummary:
+    """What one core derivation did: the payload_seq range it processed (None: nothing
+    new), the jobs whose core rows it replaced, its chunks and its time."""
 
-    Also refreshes `ops.job_ledger.is_terminal` of loaded jobs from the rebuilt core.
+    from_seq: int | None
+    to_seq: int | None
+    jobs_changed: int
+    chunks: int
+    seconds: float
+    rebuilt: bool = False
+
+    def as_metadata(self) -> dict[str, object]:
+        return {"payload_seq_from": self.from_seq, "payload_seq_to": self.to_seq,
+                "jobs_changed": self.jobs_changed, "chunks": self.chunks,
+                "seconds": round(self.seconds, 3), "rebuilt": self.rebuilt}
+
+
+def core_watermark(con: duckdb.DuckDBPyConnection) -> int:
+    """The highest payload_seq core has derived (0: none)."""
+    row = first_row(con.execute("SELECT max(payload_seq) FROM ops.core_watermark"))
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def derive_core(con: duckdb.DuckDBPyConnection, *, chunk_size: int = CORE_CHUNK) -> CoreSummary:
+    """Bring core up to date with raw: the payloads stored since the watermark, in chunks
+    of `chunk_size` payload_seq values, one transaction per chunk (its core rows and the
+    watermark together), so a crash loses at most the chunk in flight.
+
+    A job's core rows come from its current payload: its highest-`payload_seq` payload
+    that is not quarantined; a quarantined fetch leaves its last good state.
     """
     with bulk_settings(con):
-        return _rebuild_from_raw(con)
+        return _derive(con, chunk_size, rebuilt=False)
 
 
-REBUILD_CHUNK = 250_000  # payload_seq values per staging pass: bounds the temp tables' memory
+def rebuild_from_raw(con: duckdb.DuckDBPyConnection, *,
+                     chunk_size: int = CORE_CHUNK) -> CoreSummary:
+    """Recompute all of core from raw: `derive_core` with the watermark reset.
 
-
-def _rebuild_from_raw(con: duckdb.DuckDBPyConnection) -> int:
-    con.begin()
-    try:
-        # Each job's current payload; then staged and inserted in chunks of payload_seq,
-        # so the staging temp table stays small (no spilling under a memory_limit) and
-        # each chunk reads only its own row groups of raw (zone maps on payload_seq).
-        con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE _current_seqs AS
-            SELECT max(payload_seq) AS payload_seq FROM raw.job_payloads
-            WHERE quarantine_reason IS NULL AND payload IS NOT NULL
-            GROUP BY job_id
-            """
-        )
-        bounds = first_row(
-            con.execute("SELECT min(payload_seq), max(payload_seq) FROM _current_seqs"))
-        for table in CORE_TABLES:
-            con.execute(f"DELETE FROM core.{table}")
-        n = 0
-        low, high = (1, 0)
-        if bounds and bounds[0] is not None:
-            low, high = int(bounds[0]), int(bounds[1])
-        for chunk_low in range(low, high + 1, REBUILD_CHUNK):
-            chunk_high = chunk_low + REBUILD_CHUNK - 1
-            # A view: the JSON text is never copied into a temp table; stg_payloads
-            # parses it once. The bounds are integers from the query above.
-            con.execute(
-                f"""
-                CREATE OR REPLACE TEMP VIEW _payload_scope AS
-                SELECT job_id, payload_seq, fetched_at, payload
-                FROM raw.job_payloads
-                WHERE payload_seq BETWEEN {chunk_low:d} AND {chunk_high:d}
-                  AND payload_seq IN (SELECT payload_seq FROM _current_seqs
-                                      WHERE payload_seq BETWEEN {chunk_low:d} AND {chunk_high:d})
-                """
-            )
-            stage_payloads(con)
-            con.execute(
-                "CREATE OR REPLACE TEMP VIEW _core_source AS "
-                "SELECT * FROM _stg_payloads WHERE quarantine_reason IS NULL"
-            )
+    Also refreshes `ops.job_ledger.is_terminal` of loaded jobs from the rebuilt core
+    (a changed rule reaches the ledger this way).
+    """
+    with bulk_settings(con):
+        con.begin()
+        try:
             for table in CORE_TABLES:
-                con.execute(f"INSERT INTO core.{table} BY NAME {sql('core', table)}")
-            row = first_row(con.execute("SELECT count(*) FROM _core_source"))
-            n += int(row[0]) if row else 0
+                con.execute(f"DELETE FROM core.{table}")
+            con.execute("UPDATE ops.core_watermark SET payload_seq = 0, derived_at = now()")
+            con.commit()
+        except Exception:
+            con.rollback()
+            raise
+        summary = _derive(con, chunk_size, rebuilt=True)
         con.execute(
             """
             UPDATE ops.job_ledger AS ledger SET is_terminal = jobs.is_terminal
@@ -160,15 +146,79 @@ def _rebuild_from_raw(con: duckdb.DuckDBPyConnection) -> int:
               AND ledger.is_terminal IS DISTINCT FROM jobs.is_terminal
             """
         )
+    return summary
+
+
+def _derive(con: duckdb.DuckDBPyConnection, chunk_size: int, *, rebuilt: bool) -> CoreSummary:
+    started = time.monotonic()
+    watermark = core_watermark(con)
+    row = first_row(con.execute("SELECT max(payload_seq) FROM raw.latest_payloads"))
+    high = int(row[0]) if row and row[0] is not None else 0
+    if high <= watermark:
+        return CoreSummary(None, None, 0, 0, time.monotonic() - started, rebuilt)
+    # Each job's current payload among those stored since the watermark: a job stored
+    # several times is derived once. Zone maps on payload_seq (raw is appended in
+    # payload_seq order) skip what core already holds.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _current_seqs AS
+        SELECT max(payload_seq) AS payload_seq FROM raw.job_payloads
+        WHERE payload_seq > $low AND payload_seq <= $high
+          AND quarantine_reason IS NULL AND payload IS NOT NULL
+        GROUP BY job_id
+        """,
+        {"low": watermark, "high": high},
+    )
+    jobs = chunks = 0
+    for chunk_low in range(watermark + 1, high + 1, chunk_size):
+        chunk_high = min(chunk_low + chunk_size - 1, high)
+        jobs += _derive_chunk(con, chunk_low, chunk_high, everything=rebuilt)
+        chunks += 1
+    con.execute("DROP TABLE IF EXISTS _current_seqs")
+    return CoreSummary(watermark + 1, high, jobs, chunks, time.monotonic() - started, rebuilt)
+
+
+def _derive_chunk(con: duckdb.DuckDBPyConnection, low: int, high: int, *,
+                  everything: bool) -> int:
+    """One chunk's transaction: replace the core rows of the jobs whose current payload
+    lies in payload_seq [low, high], and move the watermark to `high`."""
+    con.begin()
+    try:
+        # A view: the JSON text is never copied into a temp table; stg_payloads parses
+        # it once. The bounds are integers computed above (views take no parameters).
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP VIEW _payload_scope AS
+            SELECT job_id, payload_seq, fetched_at, payload
+            FROM raw.job_payloads
+            WHERE payload_seq BETWEEN {low:d} AND {high:d}
+              AND payload_seq IN (SELECT payload_seq FROM _current_seqs
+                                  WHERE payload_seq BETWEEN {low:d} AND {high:d})
+            """
+        )
+        stage_payloads(con)
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW _core_source AS "
+            "SELECT * FROM _stg_payloads WHERE quarantine_reason IS NULL"
+        )
+        if not everything:  # a rebuild starts from empty tables: nothing to replace
+            for table in CORE_TABLES:
+                con.execute(
+                    f"DELETE FROM core.{table} WHERE job_id IN (SELECT job_id FROM _core_source)"
+                )
+        for table in CORE_TABLES:
+            con.execute(f"INSERT INTO core.{table} BY NAME {sql('core', table)}")
+        row = first_row(con.execute("SELECT count(*) FROM _core_source"))
+        con.execute("UPDATE ops.core_watermark SET payload_seq = $high, derived_at = now()",
+                    {"high": high})
         for view in ("_core_source", "_payload_scope"):
             con.execute(f"DROP VIEW IF EXISTS {view}")
         con.execute("DROP TABLE IF EXISTS _stg_payloads")
-        con.execute("DROP TABLE IF EXISTS _current_seqs")
         con.commit()
     except Exception:
         con.rollback()
         raise
-    return n
+    return int(row[0]) if row else 0
 
 
 def refresh_marts(

@@ -68,6 +68,7 @@ class _Reply:
     status: int
     body: dict[str, Any]
     request_id: str | None
+    text: str = ""  # the body exactly as received
 
 
 class _GaveUp(Exception):  # noqa: N818 (internal signal)
@@ -252,15 +253,10 @@ class BedrockClient:
                           error_detail=f"{gave_up.why}; last: {last}",
                           request_id=last.request_id)
 
-        record, problem = None, None
-        try:
-            record = parse_job(reply.body)
-            if record.job_id != job_id:
-                record, problem = None, f"asked for {job_id}, got {record.job_id}"
-        except ContractError as error:
-            problem = str(error)
+        # The job itself is read later, by whoever asks (`FetchResult.record`); the
+        # warehouse stores `body` as received and reads it in SQL.
         return settle(Outcome.LOADED, http_status=reply.status, request_id=reply.request_id,
-                      record=record, payload=reply.body, parse_error=problem)
+                      payload=reply.body, body=reply.text)
 
     # -- listing --------------------------------------------------------------------
 
@@ -370,15 +366,21 @@ class BedrockClient:
                          rate.reset if rate is not None and self._pacer.metered else None)
         request_id = response.headers.get("X-Request-Id")
         if status == 200:
+            # Parsed here only to check it: a 200 whose body is cut short or broken is a
+            # transient fault (a dropped connection mid-body, a proxy's error page) that a
+            # retry cures, so it must be retried now, inside the allowance, rather than
+            # stored and quarantined. The body is kept exactly as received (`text`): it is
+            # what raw stores, and the warehouse parses it again, once, in SQL.
             try:
-                body = json.loads(response.content)
+                text = response.content.decode("utf-8")
+                body = json.loads(text)
             except (ValueError, UnicodeDecodeError, RecursionError):  # nesting too deep too
                 raise MalformedResponseError(f"GET {path}: 200 with a body that is not JSON",
                                              http_status=status, request_id=request_id) from None
             if not isinstance(body, dict):
                 raise MalformedResponseError(f"GET {path}: 200 with a non-object JSON body",
                                              http_status=status, request_id=request_id)
-            return _Reply(status, body, request_id)
+            return _Reply(status, body, request_id, text)
         raise error_for(path, response, request_id, config.retry_after_cap)
 
     def _jitter(self, attempt: int) -> float:

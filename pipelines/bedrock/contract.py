@@ -1,4 +1,11 @@
-"""Typed job records, parsed at the boundary from both documented shapes (docs/api-contract.md).
+"""Typed job records from both documented shapes (docs/api-contract.md): the Python reader.
+
+The job document's one contract is the warehouse's staging model
+(`warehouse/core/stg_payloads.sql` + `schema/macros.sql`): the fetch path stores the
+body as received and reads no field of it in Python. This reader remains for what
+never reaches the warehouse, discovery's `GET /jobs` list items, and for client
+users; `tests/bedrock/test_contract_agrees.py` proves it reads every adversarial case
+the simulator makes as the staging model does, and that the two status tables agree.
 
 - **CMS**: `{"data": {...}}`, `id`, `target_type`/`target_id`, `updated_at`.
 - **Vision**: a bare object, `job_id`, `target{type,id}`, `completed_at`, `results`.
@@ -12,7 +19,8 @@ lost silently:
 - statuses are canonicalised case-insensitively (docs/api-contract.md, Statuses); an
   unknown spelling is kept as its trimmed upper-case form, never dropped;
 - a field that is *present but malformed* (an event that isn't an object, a
-  timestamp that isn't one, an ID that isn't a string) raises `ContractError`.
+  timestamp that isn't one, an ID that isn't a string) raises `ContractError`, and so
+  does an event without a status or a timestamp (the staging model quarantines both).
   The fetch still counts as `loaded` with the raw payload kept, and the
   warehouse quarantines it: better than guessing.
 """
@@ -82,7 +90,7 @@ class JobEvent:
 
     status: str  # canonical
     status_raw: str  # as sent
-    at: datetime | None  # aware UTC; None when the event has no timestamp
+    at: datetime  # aware UTC
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +112,7 @@ class JobRecord:
     job_type: str | None
     status: str | None  # canonical top-level status
     status_raw: str | None
-    target_type: str | None  # lower case: the docs mix `Block` and `block`
+    target_type: str | None  # as sent (CMS `Block`, Vision `block`), as core keeps it
     target_id: str | None
     parent_id: str | None
     events: tuple[JobEvent, ...]
@@ -122,11 +130,15 @@ class JobRecord:
 
 
 def unwrap(payload: object) -> Mapping[str, Any]:
-    """The job object inside a response body: `{"data": {...}}` (CMS) or bare (Vision)."""
+    """The job object inside a response body: `{"data": {...}}` (CMS) or bare (Vision).
+
+    As the staging model reads it: a `data` object with an `id` or `job_id` is the job,
+    whatever the outer object also holds."""
     if not isinstance(payload, Mapping):
         raise ContractError(f"job payload is not an object: {type(payload).__name__}")
     inner = payload.get("data")
-    if isinstance(inner, Mapping) and "id" not in payload and "job_id" not in payload:
+    if isinstance(inner, Mapping) and (inner.get("id") is not None
+                                       or inner.get("job_id") is not None):
         return inner
     return payload
 
@@ -134,8 +146,8 @@ def unwrap(payload: object) -> Mapping[str, Any]:
 def parse_job(payload: object) -> JobRecord:
     """Parse one job body (either shape, wrapped or bare) into a `JobRecord`."""
     job = unwrap(payload)
-    shape: Shape = "cms" if "id" in job else "vision"
-    job_id = job.get("id", job.get("job_id"))
+    shape: Shape = "cms" if job is not payload else "vision"  # wrapped in `data` or bare
+    job_id = job.get("id") if job.get("id") is not None else job.get("job_id")
     if not isinstance(job_id, str) or not job_id:
         raise ContractError("job has no string `id` or `job_id`")
 
@@ -155,7 +167,7 @@ def parse_job(payload: object) -> JobRecord:
         job_type=_text(job, "type"),
         status=canonical_status(status_raw) if status_raw is not None else None,
         status_raw=status_raw,
-        target_type=target_type.lower() if target_type else None,
+        target_type=target_type,
         target_id=target_id,
         parent_id=_text(job, "parent_id"),
         events=_events(job.get("events")),
@@ -187,6 +199,8 @@ def _events(value: object) -> tuple[JobEvent, ...]:
         if not isinstance(status_raw, str):
             raise ContractError(f"events[{index}].status is not a string")
         at = parse_timestamp(item.get("timestamp"), name=f"events[{index}].timestamp")
+        if at is None:
+            raise ContractError(f"events[{index}] has no timestamp")
         events.append(JobEvent(canonical_status(status_raw), status_raw, at))
     return tuple(events)
 

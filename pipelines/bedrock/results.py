@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
-from pipelines.bedrock.contract import JobRecord
+from pipelines.bedrock.contract import ContractError, JobRecord, parse_job
 
 
 class Outcome(StrEnum):
@@ -24,9 +25,11 @@ class Outcome(StrEnum):
 class FetchResult:
     """One requested ID's result.
 
-    `loaded` always carries `payload` (the JSON body as parsed, wrapper included);
-    `record` is None and `parse_error` says why when the payload does not fit the
-    contract (the warehouse quarantines it).
+    `loaded` always carries `body` (the response body exactly as received, the text
+    the warehouse stores) and `payload` (that body as parsed, wrapper included).
+    `record` reads the job from `payload` (`contract.parse_job`) only when asked: the
+    fetch-and-land path never asks (the warehouse's staging model reads the job); it is
+    None and `parse_error` says why when the payload does not fit the contract.
     """
 
     job_id: str
@@ -37,9 +40,30 @@ class FetchResult:
     request_id: str | None = None
     attempts: int = 0
     fetched_at: datetime | None = None  # UTC, when the result was settled (last attempt)
-    record: JobRecord | None = None
     payload: dict[str, Any] | None = field(default=None, repr=False)
-    parse_error: str | None = None
+    body: str | None = field(default=None, repr=False)
+
+    @cached_property
+    def _parsed(self) -> tuple[JobRecord | None, str | None]:
+        if self.outcome is not Outcome.LOADED or self.payload is None:
+            return None, None
+        try:
+            record = parse_job(self.payload)
+        except ContractError as error:
+            return None, str(error)
+        if record.job_id != self.job_id:
+            return None, f"asked for {self.job_id}, got {record.job_id}"
+        return record, None
+
+    @property
+    def record(self) -> JobRecord | None:
+        """The job as `contract.parse_job` reads it (None if it does not fit)."""
+        return self._parsed[0]
+
+    @property
+    def parse_error(self) -> str | None:
+        """Why `record` is None for a loaded result."""
+        return self._parsed[1]
 
     @property
     def is_definitive(self) -> bool:

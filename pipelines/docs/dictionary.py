@@ -54,6 +54,9 @@ TABLES = {
                         "the copy holds every row committed before its newest `published_at`.",
     "ops.discovery_state": "The discovery watermark: the newest `created_at` registered "
                            "through `GET /jobs`, so each run lists only what is new.",
+    "ops.core_watermark": "One row: the highest `raw.job_payloads.payload_seq` core has "
+                          "derived. The core step processes the payloads stored since, in "
+                          "chunks (one transaction each); `rebuild_from_raw` resets it to 0.",
     "raw.latest_payloads": "One row per job with a stored payload: its newest payload's "
                            "sequence number, sha256 and quarantine verdict (used to dedupe).",
     "core.unknown_statuses": "View: status spellings outside the canonical mapping and how "
@@ -96,16 +99,27 @@ COLUMNS: dict[str, str] = {
     "ops.job_ledger.http_status": "HTTP status of the last response (NULL when none arrived).",
     "ops.job_ledger.error_detail": "What went wrong, in words (RFC 7807 `detail` or ours).",
     "ops.job_ledger.request_id": "The API's `X-Request-Id` of the last response.",
-    "ops.job_ledger.is_terminal": "True once the job loaded in a terminal state: never fetched "
-                                  "again.",
+    "ops.job_ledger.is_terminal": "True once the job loaded in a terminal state (the rule of "
+                                  "`core.jobs.is_terminal`, applied when the batch lands): "
+                                  "never fetched again.",
     "ops.job_ledger.loaded_at": "Last attempt that returned a usable payload.",
+    "ops.job_ledger.ledger_seq": "Registration order (fetch order: requested_at, then job_id): "
+                                 "the numeric key a fetch batch's lookups filter on, since "
+                                 "DuckDB's per-row-group min/max of text never skips a group.",
+    "ops.job_ledger.id_hash": "`md5_number_lower(job_id)`: lets a batch find which parents "
+                              "are registered by scanning integers, not text.",
+    "raw.latest_payloads.ledger_seq": "The job's `ops.job_ledger.ledger_seq` (the batch lookup "
+                                      "key).",
     "ops.schema_version.version": "Migration number.",
     "ops.schema_version.name": "Migration file name.",
     "ops.schema_version.applied_at": "When the migration was applied.",
     "ops.discovery_state.source": "`jobs_list`: discovery through `GET /jobs?created_after=…`.",
     "ops.discovery_state.watermark": "The newest `created_at` registered so far.",
     "ops.discovery_state.updated_at": "When the watermark last moved.",
-    "raw.job_payloads.payload": "The response body exactly as sent (NULL if it was not JSON).",
+    "ops.core_watermark.payload_seq": "Core holds every raw payload up to this one.",
+    "ops.core_watermark.derived_at": "When the core step last moved it.",
+    "raw.job_payloads.payload": "The response body exactly as sent, byte for byte (NULL if it "
+                                "was not JSON).",
     "raw.job_payloads.payload_text": "The body when it is not valid JSON.",
     "core.jobs.updated_at": "When the job last changed, per the API.",
     "core.jobs.completed_at": "When the job finished, per the API (Vision shape).",

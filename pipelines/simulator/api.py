@@ -253,7 +253,10 @@ class JobsApi:
         job = self.store.by_id[job_id]
         body = render_job(job, job.events[visible - 1][1], self.render)
         assert body is not None
-        return _dumps({"data": body} if "id" in body else body)
+        document = {"data": body} if "id" in body else body
+        if self.render.indent is not None:
+            return json.dumps(document, indent=self.render.indent).encode()
+        return _dumps(document)
 
     def _list_jobs(self, query: dict[str, list[str]]) -> dict[str, Any]:
         param = {name: values[-1] for name, values in query.items()}

@@ -76,6 +76,9 @@ class RenderConfig:
     shape: Shape = "cms"
     adversarial_share: float = 0.0
     seed: int = 7
+    indent: int | None = None
+    """Pretty-print job bodies with this indent (None: compact). The docs promise JSON,
+    not its whitespace: a client must store what it got, not a re-serialization."""
 
     def __post_init__(self) -> None:
         if self.shape not in SHAPES:

@@ -31,7 +31,7 @@ VISION = {
 def test_cms_shape() -> None:
     record = parse_job(CMS)
     assert record.shape == "cms" and record.job_id == "job_01JABCD123"
-    assert (record.target_type, record.target_id) == ("block", "blk_01JABCD123")
+    assert (record.target_type, record.target_id) == ("Block", "blk_01JABCD123")
     assert [e.status for e in record.events] == ["PENDING", "RUNNING", "COMPLETED"]
     assert record.events[1].at == datetime(2024, 6, 17, 8, 55, 2, tzinfo=UTC)
     assert record.updated_at == datetime(2024, 6, 17, 8, 56, 30, tzinfo=UTC)
@@ -98,7 +98,7 @@ def test_simulator_shapes_round_trip(make_simulator, make_client, home_ids, shap
         assert record is not None and result.payload is not None
         shapes.add(record.shape)
         assert record.shape == shape_of(render, job)
-        assert (record.target_type, record.target_id) == (job.target_type, job.target_id)
+        assert (record.target_type.lower(), record.target_id) == (job.target_type, job.target_id)
         assert (record.job_type, record.parent_id) == (job.type, job.parent_id)
         assert [e.status for e in record.events] == [s for s, _ in visible_events(job, now)]
         assert [e.at.timestamp() for e in record.events] == [

@@ -39,3 +39,30 @@ def test_messy_data_raises_the_warnings_not_the_blockers(make_simulator, resourc
     failed = {name for name, passed in _check_results(result).items() if not passed}
     assert WARNINGS <= failed
     assert failed <= WARNINGS | {"stuck_jobs"}
+
+
+def test_each_step_does_its_work_and_blocking_core_checks_run_before_the_marts(
+        make_simulator, resources_for, instance, warehouse_path):
+    sim = make_simulator(DataConfig(jobs=300), rate_limit=RateLimitConfig(enabled=False))
+    result = dg.materialize(ASSETS, instance=instance, resources=resources_for(sim))
+    assert result.success
+    order = [(e.step_key, e.event_type_value) for e in result.all_events
+             if e.event_type_value in ("STEP_START", "STEP_SUCCESS")]
+    marts_start = order.index(("mart_tables", "STEP_START"))
+    blocking = {"unique_jobs", "unique_events", "transitions_match_events"}
+    for name in blocking:
+        done = [i for i, (key, kind) in enumerate(order)
+                if key and name in key and kind == "STEP_SUCCESS"]
+        assert done and done[0] < marts_start, (name, order)
+    # The core step reports what it derived: the payload_seq range and the jobs changed.
+    core = {m.asset_key.path[-1]: m.metadata
+            for m in result.asset_materializations_for_node("core_tables")}
+    jobs = core["jobs"]
+    assert jobs["payload_seq_from"].value == 1 and jobs["jobs_changed"].value > 0
+    assert jobs["payload_seq_to"].value >= jobs["jobs_changed"].value
+    assert jobs["dagster/row_count"].value == jobs["jobs_changed"].value
+    # A second run with nothing new to fetch derives nothing (its core step reports so).
+    again = dg.materialize(ASSETS, instance=instance, resources=resources_for(sim))
+    second = {m.asset_key.path[-1]: m.metadata
+              for m in again.asset_materializations_for_node("core_tables")}["jobs"]
+    assert second["jobs_changed"].value == 0

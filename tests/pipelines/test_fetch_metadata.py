@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipelines.ingest import FetchSummary, combined_metadata
+from pipelines.steps import FetchSummary, combined_metadata
 
 
 def _summary(loaded: int, failed: int, parents: int) -> FetchSummary:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.intake import IntakeError, read_id_file, read_ids
+from pipelines.id_files import IntakeError, read_id_file, read_ids
 
 
 def _write(tmp_path, name, data: bytes):

@@ -10,9 +10,9 @@ from assets.fetch import job_payloads
 from assets.intake import job_ledger
 from assets.marts import mart_tables
 from pipelines.bedrock import BedrockClient, ClientConfig
-from pipelines.ingest import discover, utcnow
 from pipelines.resources import WarehouseResource
 from pipelines.simulator import DEMO_API_KEY, DataConfig, RateLimitConfig
+from pipelines.steps import discover, utcnow
 
 ASSETS = [job_ledger, job_payloads, core_tables, mart_tables]
 

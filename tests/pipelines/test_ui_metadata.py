@@ -9,9 +9,9 @@ import pytest
 from assets.marts import MARTS, PREVIEW_COLUMNS
 from assets.metadata import TABLES, column_schema, mart_trends, preview
 from pipelines.docs.dictionary import describe, migration_comments
-from tests.warehouse.conftest import loaded
+from tests.warehouse.conftest import load, loaded
 from tests.warehouse.test_regressions import NOW, _jobs
-from warehouse import connect, load_batch, refresh_marts
+from warehouse import connect, refresh_marts
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def con(tmp_path):
         *_jobs("legend_parse", 100, start=baseline, span=timedelta(days=14)),
     ]
     with connect(tmp_path / "w.duckdb") as connection:
-        load_batch(connection, [loaded(j["id"], j, wrap=True) for j in jobs])
+        load(connection, [loaded(j["id"], j, wrap=True) for j in jobs])
         refresh_marts(connection, now=NOW)
         yield connection
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import time
 
-from pipelines.ingest import FetchProgress
 from pipelines.progress import ProgressBar, ProgressReporter, bar_text, watching
+from pipelines.steps import FetchProgress
 
 
 def _progress(done: int, total: int, failed: int = 0, seconds: float = 10.0) -> FetchProgress:

@@ -6,9 +6,9 @@ import re
 from datetime import timedelta
 
 from pipelines.report import build_report, report_path
-from tests.warehouse.conftest import loaded
+from tests.warehouse.conftest import load, loaded
 from tests.warehouse.test_regressions import NOW, _jobs
-from warehouse import connect, load_batch, refresh_marts
+from warehouse import connect, refresh_marts
 
 
 def _section(html: str) -> str:
@@ -21,7 +21,7 @@ def _section(html: str) -> str:
 def _report(tmp_path, jobs) -> str:
     path = tmp_path / "w.duckdb"
     with connect(path) as con:
-        load_batch(con, [loaded(j["id"], j, wrap=True) for j in jobs])
+        load(con, [loaded(j["id"], j, wrap=True) for j in jobs])
         refresh_marts(con, now=NOW)
         return build_report(con, tmp_path / "report.html", warehouse=str(path)).path.read_text()
 

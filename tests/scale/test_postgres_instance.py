@@ -11,8 +11,9 @@ import pytest
 
 from assets.core import core_tables
 from assets.fetch import job_payloads
-from assets.intake import WAREHOUSE_POOL, job_ledger
+from assets.intake import job_ledger
 from assets.marts import mart_tables
+from pipelines.instance import WAREHOUSE_POOL
 from pipelines.simulator import DataConfig, RateLimitConfig
 
 DEPLOY_YAML = Path(__file__).resolve().parents[2] / "deploy" / "dagster.yaml"

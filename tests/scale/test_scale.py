@@ -10,11 +10,11 @@ import duckdb
 
 import warehouse
 from pipelines.definitions import build_definitions
-from pipelines.ingest import pending_ids, register_file
-from pipelines.intake import read_id_file
+from pipelines.id_files import read_id_file
 from pipelines.jobs import BACKFILL_BUCKETS
 from pipelines.resources import BedrockApiResource
 from pipelines.simulator import DataConfig, RateLimitConfig
+from pipelines.steps import pending_ids, register_file
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

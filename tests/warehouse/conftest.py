@@ -13,7 +13,7 @@ import pytest
 
 from pipelines.simulator.generator import DataConfig, generate
 from pipelines.simulator.render import RenderConfig, render_job
-from warehouse import FetchedItem, connect
+from warehouse import BatchSummary, FetchedItem, connect, derive_core, land_batch
 
 FETCHED_AT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -35,6 +35,14 @@ def loaded(job_id: str, body: dict[str, Any] | str, *, wrap: bool = False,
     text = body if isinstance(body, str) else json.dumps({"data": body} if wrap else body)
     return FetchedItem(job_id, "loaded", at, 200, request_id=f"req_{job_id}",
                        attempts=attempts, payload_text=text)
+
+
+def load(con: duckdb.DuckDBPyConnection, items: list[FetchedItem]) -> BatchSummary:
+    """Land `items` as one fetch batch, then bring core up to date, as a run's fetch and
+    core steps do; returns what landing did."""
+    summary = land_batch(con, items)
+    derive_core(con)
+    return summary
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import pytest
 
-from tests.warehouse.conftest import loaded, table
-from warehouse import load_batch, refresh_marts
+from tests.warehouse.conftest import load, loaded, table
+from warehouse import refresh_marts
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -83,8 +83,9 @@ def golden(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
              loaded("job_C", JOB_C, wrap=True), loaded("job_D", JOB_D),
              loaded("job_E", JOB_E, wrap=True)]
     items += [loaded(job_id, text) for job_id, (text, _) in QUARANTINED.items()]
-    summary = load_batch(con, items)
-    assert (summary.payloads_stored, summary.quarantined, summary.jobs_rebuilt) == (11, 6, 5)
+    summary = load(con, items)
+    assert (summary.payloads_stored, summary.quarantined) == (11, 6)
+    assert con.execute("SELECT count(*) FROM core.jobs").fetchone() == (5,)
     refresh_marts(con, now=at(3600))
     return con
 
@@ -167,7 +168,7 @@ def test_quarantine_keeps_raw_and_reason(golden: duckdb.DuckDBPyConnection) -> N
 
 def test_quarantined_refetch_keeps_last_good_state(golden: duckdb.DuckDBPyConnection) -> None:
     before = table(golden, "core.jobs", "job_id")
-    load_batch(golden, [loaded("job_A", '{"data": {"id": "job_A", "events": 3}}')])
+    load(golden, [loaded("job_A", '{"data": {"id": "job_A", "events": 3}}')])
     assert table(golden, "core.jobs", "job_id") == before
     assert golden.execute("SELECT outcome, attempts FROM ops.job_ledger WHERE job_id = 'job_A'"
                           ).fetchone() == ("quarantined", 2)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pytest
 
-from tests.warehouse.conftest import FETCHED_AT, loaded, table
-from warehouse import FetchedItem, ids_to_fetch, load_batch, register_ids
+from tests.warehouse.conftest import FETCHED_AT, load, loaded, table
+from warehouse import FetchedItem, ids_to_fetch, land_batch, register_ids
 
 RUNNING = {"id": "job_1", "type": "compare", "status": "RUNNING", "events": [
     {"status": "PENDING", "timestamp": "2026-01-01T00:00:00Z"},
@@ -37,7 +38,7 @@ def test_register_ids_pending_once(con: duckdb.DuckDBPyConnection) -> None:
 def test_outcomes_and_what_is_fetched_again(con: duckdb.DuckDBPyConnection) -> None:
     ids = ["job_1", "job_2", "job_3", "job_4", "job_5"]
     register_ids(con, ids, "inbox", FETCHED_AT)
-    load_batch(con, [
+    load(con, [
         loaded("job_1", RUNNING, wrap=True),
         FetchedItem("job_2", "not_found", FETCHED_AT, 404, "NOT_FOUND", "Job not found",
                     "req_2"),
@@ -58,7 +59,7 @@ def test_outcomes_and_what_is_fetched_again(con: duckdb.DuckDBPyConnection) -> N
     ]
     assert ids_to_fetch(con) == ["job_1", "job_4", "job_5"]
     assert ids_to_fetch(con, max_attempts=3) == ["job_1", "job_5"]
-    load_batch(con, [loaded("job_1", DONE, wrap=True, at=FETCHED_AT + timedelta(minutes=5))])
+    load(con, [loaded("job_1", DONE, wrap=True, at=FETCHED_AT + timedelta(minutes=5))])
     assert ids_to_fetch(con) == ["job_4", "job_5"]
     assert con.execute("SELECT attempts, is_terminal, last_attempt_at FROM ops.job_ledger"
                        " WHERE job_id = 'job_1'").fetchone() == (
@@ -66,11 +67,11 @@ def test_outcomes_and_what_is_fetched_again(con: duckdb.DuckDBPyConnection) -> N
 
 
 def test_identical_payload_is_stored_once(con: duckdb.DuckDBPyConnection) -> None:
-    load_batch(con, [loaded("job_1", RUNNING, wrap=True)])
-    summary = load_batch(con, [loaded("job_1", RUNNING, wrap=True,
+    load(con, [loaded("job_1", RUNNING, wrap=True)])
+    summary = load(con, [loaded("job_1", RUNNING, wrap=True,
                                       at=FETCHED_AT + timedelta(minutes=1))])
-    assert (summary.payloads_stored, summary.duplicates, summary.jobs_rebuilt) == (0, 1, 0)
-    load_batch(con, [loaded("job_1", DONE, wrap=True, at=FETCHED_AT + timedelta(minutes=2)),
+    assert (summary.payloads_stored, summary.duplicates) == (0, 1)
+    load(con, [loaded("job_1", DONE, wrap=True, at=FETCHED_AT + timedelta(minutes=2)),
                      loaded("job_1", DONE, wrap=True, at=FETCHED_AT + timedelta(minutes=3))])
     raw = con.execute("SELECT payload_seq, fetched_at, payload_sha256 = sha256(payload::VARCHAR)"
                       " FROM raw.job_payloads ORDER BY payload_seq").fetchall()
@@ -78,53 +79,56 @@ def test_identical_payload_is_stored_once(con: duckdb.DuckDBPyConnection) -> Non
     assert con.execute("SELECT status, fetched_at FROM core.jobs").fetchall() == [
         ("COMPLETED", FETCHED_AT + timedelta(minutes=2))]
     # Going back to an older payload is a change, so it is stored again.
-    load_batch(con, [loaded("job_1", RUNNING, wrap=True)])
+    load(con, [loaded("job_1", RUNNING, wrap=True)])
     assert con.execute("SELECT count(*) FROM raw.job_payloads").fetchone()[0] == 3
     assert con.execute("SELECT attempts FROM ops.job_ledger").fetchone()[0] == 5
 
 
-def test_batch_is_one_transaction(con: duckdb.DuckDBPyConnection) -> None:
-    load_batch(con, [loaded("job_1", RUNNING, wrap=True)])
-    # Make the ledger step (the last) fail after raw and core were written: a new ledger
-    # row for job_2 violates NOT NULL.
-    con.execute("ALTER TABLE ops.job_ledger ADD COLUMN must_fill INTEGER NOT NULL DEFAULT 0")
-    con.execute("ALTER TABLE ops.job_ledger ALTER COLUMN must_fill DROP DEFAULT")
-    before = {name: table(con, name, "1, 2") for name in
-              ("raw.job_payloads", "ops.job_ledger", "core.jobs", "core.job_events")}
-    with pytest.raises(duckdb.Error):
-        load_batch(con, [loaded("job_1", DONE, wrap=True), loaded("job_2", RUNNING)])
-    after = {name: table(con, name, "1, 2") for name in before}
-    assert after == before
-
-
-def test_naive_timestamps_are_refused(con: duckdb.DuckDBPyConnection) -> None:
-    with pytest.raises(ValueError, match="timezone-aware"):
-        load_batch(con, [FetchedItem("job_1", "failed", datetime(2026, 1, 1))])
-    with pytest.raises(ValueError, match="outcome"):
-        load_batch(con, [FetchedItem("job_1", "maybe", FETCHED_AT)])
-
-
 class _Recorder:
-    """A connection that records the SQL it runs (load_batch takes any such object)."""
+    """A connection that records the SQL it runs (land_batch takes any such object)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, fail_on: str | None = None) -> None:
         self.con = con
         self.statements: list[str] = []
+        self.fail_on = fail_on
 
     def execute(self, query: str, *args: object) -> duckdb.DuckDBPyConnection:
-        self.statements.append(" ".join(query.split()))
+        statement = " ".join(query.split())
+        self.statements.append(statement)
+        if self.fail_on and statement.startswith(self.fail_on):
+            raise duckdb.ConstraintException(f"injected: {self.fail_on}")
         return self.con.execute(query, *args)
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.con, name)
 
 
+def test_batch_is_one_transaction(con: duckdb.DuckDBPyConnection) -> None:
+    load(con, [loaded("job_1", RUNNING, wrap=True)])
+    before = {name: table(con, name, "1, 2") for name in
+              ("raw.job_payloads", "raw.latest_payloads", "ops.job_ledger", "core.jobs")}
+    # The ledger's insert (after raw was written) fails: nothing of the batch stays.
+    failing = _Recorder(con, fail_on="INSERT INTO ops.job_ledger BY NAME")
+    with pytest.raises(duckdb.Error):
+        land_batch(failing, [loaded("job_1", DONE, wrap=True), loaded("job_2", RUNNING)])
+    assert any(s.startswith("INSERT INTO raw.job_payloads") for s in failing.statements)
+    after = {name: table(con, name, "1, 2") for name in before}
+    assert after == before
+
+
+def test_naive_timestamps_are_refused(con: duckdb.DuckDBPyConnection) -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        land_batch(con, [FetchedItem("job_1", "failed", datetime(2026, 1, 1))])
+    with pytest.raises(ValueError, match="outcome"):
+        land_batch(con, [FetchedItem("job_1", "maybe", FETCHED_AT)])
+
+
 def test_batch_never_reads_raw(con: duckdb.DuckDBPyConnection) -> None:
     # Per-batch work must not grow with raw: raw.job_payloads is only appended to;
     # the last stored sha256/verdict per job comes from raw.latest_payloads.
-    load_batch(con, [loaded("job_1", RUNNING, wrap=True), loaded("job_2", "not json")])
+    load(con, [loaded("job_1", RUNNING, wrap=True), loaded("job_2", "not json")])
     recorder = _Recorder(con)
-    summary = load_batch(recorder, [loaded("job_1", DONE, wrap=True),
+    summary = land_batch(recorder, [loaded("job_1", DONE, wrap=True),
                                     loaded("job_2", "not json"),
                                     loaded("job_3", {**RUNNING, "id": "job_3"})])
     assert (summary.payloads_stored, summary.duplicates, summary.quarantined) == (2, 1, 1)
@@ -135,3 +139,30 @@ def test_batch_never_reads_raw(con: duckdb.DuckDBPyConnection) -> None:
     assert con.execute("SELECT job_id, payload_seq, quarantine_reason IS NOT NULL"
                        " FROM raw.latest_payloads ORDER BY job_id").fetchall() == [
         ("job_1", 3, False), ("job_2", 2, True), ("job_3", 4, False)]
+
+
+def test_batch_lookups_by_job_id_filter_on_the_batch_ledger_seq_range(
+        con: duckdb.DuckDBPyConnection) -> None:
+    # DuckDB's text min/max per row group never skips on job_id; ledger_seq (numbered at
+    # registration, in fetch order) does. Every lookup of the batch's own rows in the
+    # ledger and raw.latest_payloads filters on the batch's range first.
+    register_ids(con, [f"job_{i}" for i in range(1, 6)], "inbox", FETCHED_AT)
+    seqs = dict(con.execute("SELECT job_id, ledger_seq FROM ops.job_ledger").fetchall())
+    assert sorted(seqs.values()) == [1, 2, 3, 4, 5]  # numbered at registration, in order
+    body = {**RUNNING, "id": "job_2"}
+    land_batch(con, [loaded("job_2", body, wrap=True)])  # no ledger_seq: looks everywhere
+    recorder = _Recorder(con)
+    land_batch(recorder, [
+        FetchedItem("job_2", "loaded", FETCHED_AT, 200, payload_text=json.dumps({"data": {
+            **body, "status": "COMPLETED"}}), ledger_seq=seqs["job_2"]),
+        FetchedItem("job_3", "not_found", FETCHED_AT, 404, ledger_seq=seqs["job_3"])])
+    lookups = [s for s in recorder.statements if re.search(
+        r"\b(FROM|JOIN)\s+(ops\.job_ledger|raw\.latest_payloads)\b(?!\s+USING)", s)
+        and "max(" not in s and "_ids" not in s]
+    assert len(lookups) >= 4  # the batch's ledger rows and latest payloads, both deletes
+    assert all("ledger_seq BETWEEN $lo AND $hi" in s for s in lookups), lookups
+    assert con.execute("SELECT job_id, outcome, ledger_seq FROM ops.job_ledger"
+                       " WHERE job_id IN ('job_2', 'job_3') ORDER BY 1").fetchall() == [
+        ("job_2", "loaded", seqs["job_2"]), ("job_3", "not_found", seqs["job_3"])]
+    assert con.execute("SELECT ledger_seq FROM raw.latest_payloads").fetchall() == [
+        (seqs["job_2"],)]

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import pytest
 
-from tests.warehouse.conftest import loaded
-from warehouse import load_batch, refresh_marts
+from tests.warehouse.conftest import load, loaded
+from warehouse import refresh_marts
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -46,7 +46,7 @@ def marts(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
         job("job_o3", [("PENDING", 500)]),  # pending 500 s
         job("job_o4", [("PENDING", 0), ("RUNNING", 5), ("RUNNING", 400)]),  # since 5: 995 s
     ]
-    load_batch(con, [loaded(j["id"], j, wrap=True) for j in jobs])
+    load(con, [loaded(j["id"], j, wrap=True) for j in jobs])
     refresh_marts(con, now=T0 + timedelta(seconds=1000), stuck_floor_seconds=600)
     return con
 
@@ -105,7 +105,7 @@ def test_stuck_threshold_above_floor(con: duckdb.DuckDBPyConnection) -> None:
     slow = [job(f"job_s{i}", [("PENDING", 0), ("RUNNING", 1), ("COMPLETED", 1 + 100 * i)])
             for i in range(1, 11)]
     open_job = job("job_open", [("PENDING", 0), ("RUNNING", 1)])
-    load_batch(con, [loaded(j["id"], j, wrap=True) for j in [*slow, open_job]])
+    load(con, [loaded(j["id"], j, wrap=True) for j in [*slow, open_job]])
     refresh_marts(con, now=T0 + timedelta(seconds=991), stuck_floor_seconds=60)
     assert con.execute("SELECT count(*) FROM marts.stuck_jobs").fetchone()[0] == 0
     refresh_marts(con, now=T0 + timedelta(seconds=1001), stuck_floor_seconds=60)

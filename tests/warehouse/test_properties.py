@@ -11,8 +11,8 @@ import duckdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.warehouse.conftest import loaded, simulator_items
-from warehouse import connect, load_batch, rebuild_from_raw, refresh_marts
+from tests.warehouse.conftest import load, loaded, simulator_items
+from warehouse import connect, rebuild_from_raw, refresh_marts
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 SPELLINGS = ["PENDING", "queued", "Queued", "RUNNING", "Started", "running", "COMPLETED",
@@ -58,7 +58,7 @@ def _snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list]:
 @given(jobs)
 def test_core_invariants(drawn: list) -> None:
     with tempfile.TemporaryDirectory() as tmp, connect(Path(tmp) / "w.duckdb") as con:
-        load_batch(con, _items(drawn))
+        load(con, _items(drawn))
         # event_seq is 0..n-1 and transitions = events - 1 per job.
         bad_seq = con.execute(
             "SELECT job_id FROM core.job_events GROUP BY job_id"
@@ -93,12 +93,12 @@ def test_core_invariants(drawn: list) -> None:
 def test_twice_equals_once_and_incremental_equals_rebuild(first: list, second: list) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         with connect(Path(tmp) / "once.duckdb") as con:
-            load_batch(con, _items(first))
-            load_batch(con, _items(second))
+            load(con, _items(first))
+            load(con, _items(second))
             once = _snapshot(con)
         with connect(Path(tmp) / "twice.duckdb") as con:
             for batch in (_items(first), _items(first), _items(second), _items(second)):
-                load_batch(con, batch)
+                load(con, batch)
             assert _snapshot(con) == once
             rebuild_from_raw(con)
             assert _snapshot(con) == once
@@ -110,10 +110,10 @@ def test_simulator_batches_incremental_equals_rebuild(tmp_path: Path) -> None:
         for minutes in (0, 30, 90):  # in-flight jobs advance between fetches
             items = simulator_items(400, adversarial=0.4, now=epoch + 60 * minutes)
             for start in range(0, len(items), 97):
-                load_batch(con, items[start:start + 97])
+                load(con, items[start:start + 97])
         incremental = _snapshot(con)
         marts_before = refresh_marts(con, now=T0)
-        assert rebuild_from_raw(con) == len(incremental["core.jobs"])
+        assert rebuild_from_raw(con).jobs_changed == len(incremental["core.jobs"])
         assert _snapshot(con) == incremental
         assert refresh_marts(con, now=T0) == marts_before
         # Every simulator payload parses: nothing quarantined, every job has a status.

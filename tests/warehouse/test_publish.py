@@ -10,7 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from warehouse import connect, load_batch, refresh_marts
+from tests.warehouse.conftest import load
+from warehouse import connect, refresh_marts
 from warehouse.publish import PeriodicPublisher, publish, read_copy_path
 from warehouse.query import QueryError, readable_path, run_query
 
@@ -30,7 +31,7 @@ def test_copy_path_sits_beside_the_warehouse() -> None:
 
 def test_publish_copies_every_schema_for_a_plain_read_only_client(wh_path, sim_items) -> None:
     with connect(wh_path) as con:
-        load_batch(con, sim_items[:200])
+        load(con, sim_items[:200])
         refresh_marts(con, now=NOW)
         expected = _counts(con)
         publication = publish(con, wh_path, run_id="run-1")
@@ -47,7 +48,7 @@ def test_publish_copies_every_schema_for_a_plain_read_only_client(wh_path, sim_i
 
 def test_duckdb_cli_1_5_opens_the_published_copy(wh_path, sim_items) -> None:
     with connect(wh_path) as con:
-        load_batch(con, sim_items[:50])
+        load(con, sim_items[:50])
         refresh_marts(con, now=NOW)
         jobs = con.execute("SELECT count(*) FROM core.jobs").fetchall()[0][0]
         publish(con, wh_path)
@@ -63,14 +64,14 @@ def test_duckdb_cli_1_5_opens_the_published_copy(wh_path, sim_items) -> None:
 def test_an_open_reader_keeps_its_view_and_a_new_one_sees_the_new_copy(wh_path,
                                                                        sim_items) -> None:
     with connect(wh_path) as con:
-        load_batch(con, sim_items[:100])
+        load(con, sim_items[:100])
         publish(con, wh_path)
     copy = read_copy_path(wh_path)
     old_reader = duckdb.connect(str(copy), read_only=True)
     try:
         before = old_reader.execute("SELECT count(*) FROM raw.job_payloads").fetchall()[0][0]
         with connect(wh_path) as con:  # a writer while the reader holds the copy open
-            load_batch(con, sim_items[100:250])
+            load(con, sim_items[100:250])
             publish(con, wh_path)
         # Another client (its own process: in one process DuckDB hands a new connect() the
         # database instance already open on that path) sees the new copy.
@@ -90,12 +91,12 @@ def test_periodic_publisher_publishes_at_once_without_a_copy_then_when_due(wh_pa
                                                                             sim_items) -> None:
     publisher = PeriodicPublisher(wh_path, every_seconds=3600, run_id="run-2")
     with connect(wh_path) as con:
-        load_batch(con, sim_items[:20])
+        load(con, sim_items[:20])
         first = publisher(con)  # no copy yet: readers get one after the first batch
-        load_batch(con, sim_items[20:40])
+        load(con, sim_items[20:40])
         second = publisher(con)  # a copy exists and an hour has not passed
         publisher.every_seconds = 0
-        load_batch(con, sim_items[40:60])
+        load(con, sim_items[40:60])
         third = publisher(con)
     assert first is not None and second is None and third is not None
     with duckdb.connect(str(read_copy_path(wh_path)), read_only=True) as reader:
@@ -110,13 +111,13 @@ def test_readers_get_the_copy_by_default_the_working_file_with_live(wh_path, sim
         readable_path(wh_path)
     assert "no warehouse" in str(missing.value)
     with connect(wh_path) as con:
-        load_batch(con, sim_items[:30])
+        load(con, sim_items[:30])
     with pytest.raises(QueryError, match=r"no run has\s+finished writing it"):
         readable_path(wh_path)
     assert readable_path(wh_path, live=True) == wh_path
     with connect(wh_path) as con:
         publish(con, wh_path)
-        load_batch(con, sim_items[30:60])  # written after the copy: only --live sees it
+        load(con, sim_items[30:60])  # written after the copy: only --live sees it
     published = run_query(readable_path(wh_path), "SELECT count(*) AS n FROM raw.job_payloads",
                           output="csv")
     live = run_query(readable_path(wh_path, live=True),

@@ -9,8 +9,8 @@ from fractions import Fraction
 import duckdb
 import pytest
 
-from tests.warehouse.conftest import loaded
-from warehouse import load_batch, refresh_marts
+from tests.warehouse.conftest import load, loaded
+from warehouse import refresh_marts
 from warehouse.regressions import METRICS, RegressionSettings, describe, regressions
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -101,7 +101,7 @@ def scenario(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
         *_jobs("parse", 50, start=NOW + timedelta(minutes=1), span=timedelta(hours=1),
                failed_every=1),
     ]
-    load_batch(con, [loaded(j["id"], j, wrap=True) for j in jobs])
+    load(con, [loaded(j["id"], j, wrap=True) for j in jobs])
     refresh_marts(con, now=NOW)
     return con
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from pipelines.bedrock.contract import parse_job
-from tests.warehouse.conftest import FETCHED_AT
-from warehouse import ids_to_fetch, load_batch, register_ids
+from tests.warehouse.conftest import FETCHED_AT, load
+from warehouse import ids_to_fetch, register_ids
 from warehouse.db import sql
 from warehouse.models import refresh_marts
 
@@ -36,7 +36,7 @@ def _body(job_id: str, top: str, events: list[str]) -> dict:
 @pytest.fixture
 def loaded_cases(con, make_loaded):
     register_ids(con, list(CASES), "test", FETCHED_AT)
-    load_batch(con, [make_loaded(job_id, _body(job_id, top, events), wrap=True)
+    load(con, [make_loaded(job_id, _body(job_id, top, events), wrap=True)
                      for job_id, (top, events, _, _) in CASES.items()])
     return con
 

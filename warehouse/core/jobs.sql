@@ -46,7 +46,8 @@ SELECT
     created_at,
     updated_at,
     completed_at,
-    is_terminal_status(final_status) AS is_terminal,
+    -- = is_terminal_status(final_status), by the rule above
+    job_is_terminal(reported_status, last_event_status) AS is_terminal,
     error_code,
     error_message,
     job_payload AS payload,

@@ -33,6 +33,11 @@ CREATE OR REPLACE TEMP MACRO canonical_status(s) AS
     END;
 CREATE OR REPLACE TEMP MACRO is_terminal_status(s) AS
     coalesce(s IN ('COMPLETED', 'FAILED', 'CANCELED'), false);
+-- Terminal means finished (core/jobs.sql): a job is terminal when its top-level status or
+-- its last event is terminal. The one statement of the rule: core.jobs.is_terminal and the
+-- fetch batch's ledger is_terminal both use it.
+CREATE OR REPLACE TEMP MACRO job_is_terminal(reported_status, last_event_status) AS
+    is_terminal_status(reported_status) OR is_terminal_status(last_event_status);
 -- Microseconds since the epoch are exact for TIMESTAMPTZ, so their difference is the
 -- exact duration; date_diff on TIMESTAMPTZ goes through ICU's calendar and costs ~70x.
 CREATE OR REPLACE TEMP MACRO seconds_between(a, b) AS

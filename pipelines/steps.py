@@ -1,4 +1,4 @@
-"""The pipeline's steps as plain functions: intake, discovery, and fetch-and-load.
+"""The pipeline's steps as plain functions: intake, discovery, and fetch-and-land.
 
 Assets call these; tests call them directly with a real client, a simulator
 and a DuckDB file. Nothing here knows about Dagster.
@@ -10,7 +10,6 @@ for readers and other writers, and a crash loses at most the batch in flight.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -25,7 +24,7 @@ import pyarrow as pa
 
 import warehouse
 from pipelines.bedrock import BedrockClient, FetchResult, FetchStats, Outcome
-from pipelines.intake import CHUNK_LINES, IdBatch, iter_id_file
+from pipelines.id_files import CHUNK_LINES, IdBatch, iter_id_file
 
 Connect = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
 
@@ -61,7 +60,7 @@ def register_batch(con: duckdb.DuckDBPyConnection, batch: IdBatch, now: datetime
     if batch.rejected:
         shown = [r.shown for r in batch.rejected]
         warehouse.register_ids(con, shown, batch.source, now)
-        warehouse.load_batch(con, [
+        warehouse.land_batch(con, [
             warehouse.FetchedItem(job_id=r.shown, outcome="invalid_id", fetched_at=now,
                                   error_code="INVALID_ID", error_detail=r.reason, attempts=0)
             for r in batch.rejected
@@ -140,13 +139,10 @@ def discover(client: BedrockClient, connect: Connect, now: datetime) -> tuple[in
 # -- fetch and load ----------------------------------------------------------------
 
 
-def to_item(result: FetchResult) -> warehouse.FetchedItem:
-    """A client result as the warehouse's ledger/raw row."""
-    payload_text = None
-    if result.outcome is Outcome.LOADED and result.payload is not None:
-        # The body as parsed, written back compactly: the same body always gives
-        # the same text, so identical payloads still dedupe by sha256.
-        payload_text = json.dumps(result.payload, separators=(",", ":"), ensure_ascii=False)
+def to_item(result: FetchResult, ledger_seq: int | None = None) -> warehouse.FetchedItem:
+    """A client result as the warehouse's ledger/raw row: the body exactly as received
+    (raw lands raw; DuckDB parses it, once, in the staging model)."""
+    payload_text = result.body if result.outcome is Outcome.LOADED else None
     return warehouse.FetchedItem(
         job_id=result.job_id,
         outcome=str(result.outcome),
@@ -157,6 +153,7 @@ def to_item(result: FetchResult) -> warehouse.FetchedItem:
         request_id=result.request_id,
         attempts=result.attempts,
         payload_text=payload_text,
+        ledger_seq=ledger_seq,
     )
 
 
@@ -241,20 +238,24 @@ def combined_metadata(summaries: list[FetchSummary]) -> dict[str, object]:
 
 
 def pending_ids(connect: Connect, *, requested_until: datetime | None,
-                page_size: int = ID_PAGE, **filters: Any) -> Iterator[str]:
+                page_size: int = ID_PAGE, ledger_seqs: dict[str, int] | None = None,
+                **filters: Any) -> Iterator[str]:
     """The IDs `warehouse.ids_to_fetch(**filters)` names, read a page at a time.
 
     Each page is read by keyset (`after` the last page's key) in its own short
     connection, so batches can be written between pages. Only IDs requested up to
     `requested_until` are named: what is registered meanwhile (parents found while
-    fetching) waits for the next round.
+    fetching) waits for the next round. `ledger_seqs`, if given, receives each yielded
+    ID's ledger_seq (`fetch_and_load` hands them to the warehouse with the results).
     """
     after: warehouse.FetchKey | None = None
     while True:
         with connect() as con:
             keys = warehouse.keys_to_fetch(con, limit=page_size, after=after,
                                            requested_until=requested_until, **filters)
-        for _, job_id in keys:
+        for _, job_id, ledger_seq in keys:
+            if ledger_seqs is not None:
+                ledger_seqs[job_id] = ledger_seq
             yield job_id
         if len(keys) < page_size:
             return
@@ -272,16 +273,21 @@ def fetch_and_load(
     report: Callable[[FetchProgress], None] | None = None,
     report_every: float = 10.0,
     after_batch: Callable[[duckdb.DuckDBPyConnection], object] | None = None,
+    ledger_seqs: dict[str, int] | None = None,
 ) -> FetchSummary:
-    """Fetch `ids` and write the results in batches as they arrive.
+    """Fetch `ids` and land the results in batches as they arrive (raw, the ledger, and
+    the parents of fetched jobs, source `parent`, in one transaction per batch; core is
+    the core step's work, `warehouse.derive_core`).
 
     A batch is written when it holds `batch_size` results or `flush_seconds`
-    have passed since the last write. The parents of fetched jobs are
-    registered (source `parent`) in the same transaction as their children.
+    have passed since the last write.
     `report` is called every `report_every` seconds from a background thread;
     `after_batch(con)` after each batch is committed, on the batch's connection (the
     fetch asset publishes the read-only copy from there during long fetches).
+    `ledger_seqs` (filled by `pending_ids`) gives each result its ID's ledger_seq, so a
+    batch's lookups skip the rest of the ledger.
     """
+    seqs = ledger_seqs if ledger_seqs is not None else {}
     progress = FetchProgress(total=total)
     stored = quarantined = 0
     stop = threading.Event()
@@ -290,12 +296,11 @@ def fetch_and_load(
     try:
         for chunk in _chunks(_counted(stream, progress), batch_size, flush_seconds):
             with connect() as con:
-                summary = warehouse.load_batch(con, [to_item(r) for r in chunk])
-                parents = {r.record.parent_id for r in chunk
-                           if r.record is not None and r.record.parent_id}
-                if parents:
-                    progress.parents_registered += warehouse.register_ids(
-                        con, sorted(parents), "parent", utcnow())
+                # Raw, the ledger and the parents the payloads name, in one transaction.
+                summary = warehouse.land_batch(con, [to_item(r, seqs.pop(r.job_id, None))
+                                                     for r in chunk],
+                                               registered_at=utcnow())
+                progress.parents_registered += summary.parents_registered
                 if after_batch is not None:
                     after_batch(con)
             stored += summary.payloads_stored
