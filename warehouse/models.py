@@ -13,9 +13,10 @@ Marts are small and derived from core as a whole, so `refresh_marts` replaces
 them in one transaction.
 
 Decisions where the contract is silent:
-- `core.jobs.status` is the canonical status of the last event (after sorting); the
-  top-level `status` field, which can lag behind the events, is kept as
-  `reported_status`/`reported_status_raw`. With no events, `status` is the top-level one.
+- `core.jobs.status` follows "terminal means finished" (core/jobs.sql): the terminal
+  one of the top-level status and the last event (after sorting), the top-level first
+  when both are terminal and disagree; otherwise the last event's, or the top-level one
+  without events. The top-level field is kept as `reported_status`/`reported_status_raw`.
 - Duplicates are (canonical status, instant): `queued` and `PENDING` at the same
   instant written `Z` and `+02:00` are one event; the first in array order is kept.
 - `queued_seconds` = first RUNNING - first event even for a re-queued job (the
