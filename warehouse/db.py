@@ -59,6 +59,20 @@ def first_row(cursor: duckdb.DuckDBPyConnection) -> tuple | None:
     return rows[0] if rows else None
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One explicit transaction (DuckDB otherwise commits statement by statement):
+    committed when the block ends, rolled back if anything in it, the commit included,
+    raises."""
+    con.begin()
+    try:
+        yield con
+        con.commit()
+    except Exception:
+        con.rollback()
+        raise
+
+
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The version the open warehouse is at (0 for an empty file)."""
     row = first_row(con.execute("SELECT coalesce(max(version), 0) FROM ops.schema_version"))
@@ -72,17 +86,12 @@ def migrate(con: duckdb.DuckDBPyConnection, up_to: int | None = None) -> int:
     for version, name in migrations():
         if version <= current or (up_to is not None and version > up_to):
             continue
-        con.begin()
-        try:
+        with transaction(con):
             con.execute(sql("schema", name))
             con.execute(
                 "INSERT INTO ops.schema_version VALUES (?, ?, ?)",
                 [version, name, datetime.now(UTC)],
             )
-            con.commit()
-        except Exception:
-            con.rollback()
-            raise
         current = version
     return current
 

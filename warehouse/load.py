@@ -41,7 +41,7 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
-from warehouse.db import first_row, sql
+from warehouse.db import first_row, sql, transaction
 from warehouse.models import bulk_settings
 
 FETCH_OUTCOMES = frozenset({"loaded", "not_found", "forbidden", "invalid_id", "failed"})
@@ -103,21 +103,17 @@ def register_ids(
     requested_at = _aware(requested_at, "requested_at")
     batch = pa.table({"job_id": pa.array(list(ids), pa.string())})
     con.register("_ids_arrow", batch)
-    con.begin()
     try:
-        con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE _ids AS
-            SELECT DISTINCT trim(job_id) AS job_id FROM _ids_arrow
-            WHERE job_id IS NOT NULL AND trim(job_id) <> ''
-            """
-        )
-        new = _register(con, source, requested_at)
-        con.execute("DROP TABLE _ids")
-        con.commit()
-    except Exception:
-        con.rollback()
-        raise
+        with transaction(con):
+            con.execute(
+                """
+                CREATE OR REPLACE TEMP TABLE _ids AS
+                SELECT DISTINCT trim(job_id) AS job_id FROM _ids_arrow
+                WHERE job_id IS NOT NULL AND trim(job_id) <> ''
+                """
+            )
+            new = _register(con, source, requested_at)
+            con.execute("DROP TABLE _ids")
     finally:
         con.unregister("_ids_arrow")
     return new
@@ -316,14 +312,8 @@ def land_batch(con: duckdb.DuckDBPyConnection, items: Sequence[FetchedItem], *,
     at = _aware(registered_at or datetime.now(UTC), "registered_at")
     con.register("_batch_arrow", table)
     try:
-        with bulk_settings(con):
-            con.begin()
-            try:
-                summary = _land(con, len(items), at, _seq_range(items))
-                con.commit()
-            except Exception:
-                con.rollback()
-                raise
+        with bulk_settings(con), transaction(con):
+            summary = _land(con, len(items), at, _seq_range(items))
     finally:
         con.unregister("_batch_arrow")
     return summary

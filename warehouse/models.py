@@ -44,7 +44,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from warehouse.db import first_row, sql
+from warehouse.db import first_row, sql, transaction
 from warehouse.regressions import RegressionSettings
 
 CORE_TABLES = ("job_events", "job_status_transitions", "jobs")
@@ -129,15 +129,10 @@ def rebuild_from_raw(con: duckdb.DuckDBPyConnection, *,
     (a changed rule reaches the ledger this way).
     """
     with bulk_settings(con):
-        con.begin()
-        try:
+        with transaction(con):
             for table in CORE_TABLES:
                 con.execute(f"DELETE FROM core.{table}")
             con.execute("UPDATE ops.core_watermark SET payload_seq = 0, derived_at = now()")
-            con.commit()
-        except Exception:
-            con.rollback()
-            raise
         summary = _derive(con, chunk_size, rebuilt=True)
         con.execute(
             """
@@ -183,8 +178,7 @@ def _derive_chunk(con: duckdb.DuckDBPyConnection, low: int, high: int, *,
                   everything: bool) -> int:
     """One chunk's transaction: replace the core rows of the jobs whose current payload
     lies in payload_seq [low, high], and move the watermark to `high`."""
-    con.begin()
-    try:
+    with transaction(con):
         # A view: the JSON text is never copied into a temp table; stg_payloads parses
         # it once. The bounds are integers computed above (views take no parameters).
         con.execute(
@@ -215,10 +209,6 @@ def _derive_chunk(con: duckdb.DuckDBPyConnection, low: int, high: int, *,
         for view in ("_core_source", "_payload_scope"):
             con.execute(f"DROP VIEW IF EXISTS {view}")
         con.execute("DROP TABLE IF EXISTS _stg_payloads")
-        con.commit()
-    except Exception:
-        con.rollback()
-        raise
     return int(row[0]) if row else 0
 
 
@@ -248,8 +238,7 @@ def _refresh_marts(
     regressions: RegressionSettings,
 ) -> dict[str, int]:
     rows: dict[str, int] = {}
-    con.begin()
-    try:
+    with transaction(con):
         for mart in MARTS:
             con.execute(f"DELETE FROM marts.{mart}")
             query = f"INSERT INTO marts.{mart} BY NAME {sql('marts', mart)}"
@@ -261,8 +250,4 @@ def _refresh_marts(
                 con.execute(query)
             count = first_row(con.execute(f"SELECT count(*) FROM marts.{mart}"))
             rows[mart] = int(count[0]) if count else 0
-        con.commit()
-    except Exception:
-        con.rollback()
-        raise
     return rows
