@@ -1,12 +1,11 @@
 """Intake: every requested job ID gets a ledger row before anything is fetched."""
 
-import shutil
 from pathlib import Path
 
 import dagster as dg
 
 from assets.metadata import table_metadata
-from pipelines.id_files import IntakeError, inbox_files, read_ids
+from pipelines.id_files import IntakeError, inbox_files, read_ids, set_aside
 from pipelines.instance import WAREHOUSE_POOL
 from pipelines.resources import (
     BedrockApiResource,
@@ -56,9 +55,9 @@ def job_ledger(
             counts.append(register_file(warehouse.connect, path, now))
         except IntakeError as error:
             context.log.error(f"refused {path.name}: {error}")
-            _move(path, "rejected", reason=str(error))
+            set_aside(path, "rejected", reason=str(error))
             continue
-        _move(path, "processed")
+        set_aside(path, "processed")
     discovered = None
     if config.discover:
         with fatal_api_errors(), bedrock.client() as client:
@@ -83,13 +82,3 @@ def _inbox_files(folder: Path, names: list[str] | None) -> list[Path]:
         return inbox_files(folder)
     # Names come from the sensor or the CLI; never let one point outside the inbox.
     return [folder / Path(name).name for name in names if (folder / Path(name).name).is_file()]
-
-
-def _move(path: Path, where: str, reason: str | None = None) -> None:
-    """Move a read file aside, so it is read once; a refused one keeps its reason beside it."""
-    target_dir = path.parent / where
-    target_dir.mkdir(exist_ok=True)
-    target = target_dir / f"{utcnow():%Y%m%dT%H%M%S}-{path.name}"
-    shutil.move(str(path), target)
-    if reason:
-        target.with_name(target.name + ".reason.txt").write_text(reason + "\n")

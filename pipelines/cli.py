@@ -145,8 +145,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     import os
 
     from pipelines.bedrock.config import api_key_problem
+    from pipelines.id_files import rejected_reason
     from pipelines.resources import build_resources
-    from pipelines.runner import rejected_reason, run_job, stage_id_file
+    from pipelines.runner import run_job, stage_id_file
 
     key = os.environ.get("BEDROCK_API_KEY", "").strip()
     if not key:

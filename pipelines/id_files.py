@@ -17,15 +17,37 @@ from __future__ import annotations
 
 import csv
 import itertools
+import shutil
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from pipelines.bedrock.ids import invalid_reason
 
+REASON_SUFFIX = ".reason.txt"
+
 # How much of a bad line the ledger keeps: enough to recognise it, never a 10 MB line.
 MAX_SHOWN = 80
+
+
+def set_aside(path: Path, where: str, reason: str | None = None) -> Path:
+    """Move a read inbox file to `processed/` or `rejected/` beside it, stamped with the
+    time (UTC), so it is read once; a refused one keeps its reason beside it."""
+    target_dir = path.parent / where
+    target_dir.mkdir(exist_ok=True)
+    target = target_dir / f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{path.name}"
+    shutil.move(str(path), target)
+    if reason:
+        target.with_name(target.name + REASON_SUFFIX).write_text(reason + "\n")
+    return target
+
+
+def rejected_reason(inbox: Path, name: str) -> str | None:
+    """Why the inbox file `name` was refused whole, if it was (see `set_aside`)."""
+    reasons = sorted((inbox / "rejected").glob(f"*-{name}{REASON_SUFFIX}"))
+    return reasons[-1].read_text().strip() if reasons else None
 
 
 def inbox_files(folder: Path) -> list[Path]:

@@ -12,6 +12,7 @@ own instance (`.dagster_home/`, with the `dagster.yaml` the CLI writes), so
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 from pipelines import __version__
@@ -48,6 +49,14 @@ telemetry = {{ enabled = false }}
 }
 
 
+def is_dg_project(folder: Path) -> bool:
+    """Whether `folder` holds a `pyproject.toml` with a `[tool.dg]` table."""
+    pyproject = folder / "pyproject.toml"
+    if not pyproject.is_file():
+        return False
+    return "dg" in tomllib.loads(pyproject.read_text()).get("tool", {})
+
+
 class ProjectError(ValueError):
     """The folder can't become a bedrock-jobs project as it is."""
 
@@ -59,7 +68,7 @@ def init_project(folder: Path) -> list[Path]:
     """
     folder = folder.resolve()
     pyproject = folder / "pyproject.toml"
-    if pyproject.exists() and "[tool.dg" not in pyproject.read_text():
+    if pyproject.exists() and not is_dg_project(folder):
         raise ProjectError(
             f"{pyproject} already exists and is not a dg project: run `bedrock-jobs init` "
             "into a new folder (or add this code location to your own project: "

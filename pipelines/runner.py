@@ -52,13 +52,6 @@ def stage_id_file(source: str, inbox: Path) -> str:
     return name
 
 
-def rejected_reason(inbox: Path, name: str) -> str | None:
-    """Why the intake refused the inbox file `name` whole, if it did (it moves a refused
-    file to `rejected/` with its reason beside it)."""
-    reasons = sorted((inbox / "rejected").glob(f"*-{name}.reason.txt"))
-    return reasons[-1].read_text().strip() if reasons else None
-
-
 def _process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

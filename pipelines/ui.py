@@ -12,17 +12,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 from pipelines.instance import ensure_dagster_home
-
-
-def is_dg_project(folder: Path) -> bool:
-    pyproject = folder / "pyproject.toml"
-    if not pyproject.is_file():
-        return False
-    return "dg" in tomllib.loads(pyproject.read_text()).get("tool", {})
+from pipelines.project import is_dg_project
 
 
 def dg_dev_command(port: int, folder: Path) -> list[str]:
