@@ -120,18 +120,19 @@ def register_ids(
 
 
 def _register(con: duckdb.DuckDBPyConnection, source: str, requested_at: datetime, *,
-              touch_known: bool = True) -> int:
+              touch_known: bool = True, taken: int | None = None) -> int:
     """Ledger rows for the IDs of temp table `_ids` (trimmed, distinct), inside the
     caller's transaction; returns how many were new. `touch_known` moves the
     `last_requested_at` of IDs already registered (a request; a parent found again is not
-    one, and DuckDB's UPDATE of many rows is slow)."""
+    one, and DuckDB's UPDATE of many rows is slow). `taken`: a ledger_seq known to be in
+    the ledger, so finding the last one reads only the rows from there on."""
     # The IDs already registered, in two steps that never compare every row's job_id
     # text: the rows whose id_hash matches (one integer column), then those rows by rowid.
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _hash_hits AS
         SELECT rowid AS row_id FROM ops.job_ledger
-        WHERE id_hash IN (SELECT md5_number_lower(job_id) FROM _ids)
+        WHERE id_hash IN (SELECT id_hash(job_id) FROM _ids)
         """
     )
     con.execute(
@@ -154,13 +155,14 @@ def _register(con: duckdb.DuckDBPyConnection, source: str, requested_at: datetim
         """
         INSERT INTO ops.job_ledger (job_id, source, requested_at, last_requested_at,
                                     attempts, outcome, is_terminal, id_hash, ledger_seq)
-        SELECT job_id, $source, $at, $at, 0, 'pending', false, md5_number_lower(job_id),
+        SELECT job_id, $source, $at, $at, 0, 'pending', false, id_hash(job_id),
                -- numbered in fetch order (requested_at, then job_id)
-               (SELECT coalesce(max(ledger_seq), 0) FROM ops.job_ledger)
+               (SELECT coalesce(max(ledger_seq), 0) FROM ops.job_ledger
+                WHERE ledger_seq >= coalesce($taken, 0))
                    + row_number() OVER (ORDER BY job_id)
         FROM _ids ANTI JOIN _known_ids USING (job_id)
         """,
-        {"source": source, "at": requested_at},
+        {"source": source, "at": requested_at, "taken": taken},
     ))
     con.execute("DROP TABLE _known_ids")
     con.execute("DROP TABLE _hash_hits")
@@ -425,7 +427,7 @@ def _land(con: duckdb.DuckDBPyConnection, n_items: int, at: datetime,
     # Parents, in this same transaction: a terminal child is never fetched again, so its
     # parent must be in the ledger when the child is.
     con.execute(f"CREATE OR REPLACE TEMP TABLE _ids AS {sql('land', 'batch_parents')}")
-    parents = _register(con, "parent", at, touch_known=False)
+    parents = _register(con, "parent", at, touch_known=False, taken=seq_range["lo"])
     summary = BatchSummary(
         items=n_items,
         payloads_stored=_count(con, "SELECT count(*) FROM _payload_scope"),

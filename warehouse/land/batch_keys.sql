@@ -9,7 +9,11 @@ unknown AS (
 ),
 
 base AS (
+    -- The last ledger_seq handed out. Numbers only grow and the batch's known rows are
+    -- in the ledger, so only rows from their lowest number on are read (zone maps skip
+    -- the rest): the lookup does not grow with the ledger.
     SELECT coalesce(max(ledger_seq), 0) AS last_seq FROM ops.job_ledger
+    WHERE ledger_seq >= coalesce((SELECT min(ledger_seq) FROM _batch_ledger), 0)
 )
 
 SELECT job_id, ledger_seq FROM _batch_ledger

@@ -22,7 +22,7 @@ SELECT ledger.* REPLACE (
     coalesce(updates.is_terminal, ledger.is_terminal, false) AS is_terminal,
     coalesce(updates.loaded_at, ledger.loaded_at) AS loaded_at,
     keys.ledger_seq AS ledger_seq,
-    md5_number_lower(updates.job_id) AS id_hash
+    coalesce(ledger.id_hash, id_hash(updates.job_id)) AS id_hash
 )
 FROM _ledger_updates AS updates
 INNER JOIN _batch_keys AS keys ON keys.job_id = updates.job_id

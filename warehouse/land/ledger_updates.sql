@@ -27,15 +27,27 @@ verdict_by_sha AS (
     GROUP BY job_id, payload_sha256
 ),
 
+-- Per job of the batch: its last row (highest ordinal) stands; attempts add up. A
+-- group-by and a join on ordinal, not windows: windows partitioned by job_id sort the
+-- whole batch (0.15 s of 0.21 s per 100,000 jobs here).
+per_job AS (
+    SELECT
+        job_id,
+        max(ordinal) AS last_ordinal,
+        sum(attempts) AS batch_attempts,
+        max(fetched_at) FILTER (WHERE outcome = 'loaded') AS batch_loaded_at
+    FROM _batch_arrow
+    GROUP BY job_id
+),
+
 items AS (
     SELECT
-        batch.* EXCLUDE (payload_text),  -- the bodies would ride through the windows
+        batch.* EXCLUDE (payload_text),  -- the bodies are not carried along
         batch.payload_text IS NULL AS has_no_body,
-        sum(batch.attempts) OVER (PARTITION BY batch.job_id) AS batch_attempts,
-        max(batch.fetched_at) FILTER (WHERE batch.outcome = 'loaded')
-            OVER (PARTITION BY batch.job_id) AS batch_loaded_at
-    FROM _batch_arrow AS batch
-    QUALIFY row_number() OVER (PARTITION BY batch.job_id ORDER BY batch.ordinal DESC) = 1
+        per_job.batch_attempts,
+        per_job.batch_loaded_at
+    FROM per_job
+    INNER JOIN _batch_arrow AS batch ON batch.ordinal = per_job.last_ordinal
 ),
 
 cleaned AS (

@@ -91,3 +91,6 @@ CREATE OR REPLACE TEMP MACRO fisher_greater(x_c, n_c, x_b, n_b, w) AS
         + w * hypergeometric_pmf(x_c, n_c, x_c + x_b, n_c + n_b)) END;
 CREATE OR REPLACE TEMP MACRO fisher_greater_midp(x_c, n_c, x_b, n_b) AS
     fisher_greater(x_c, n_c, x_b, n_b, 0.5);
+-- ops.job_ledger.id_hash (schema 008): the first 64 bits of md5(job_id), equal to DuckDB's
+-- md5_number_lower(job_id), which DuckDB builds from string casts (~5x slower).
+CREATE OR REPLACE TEMP MACRO id_hash(job_id) AS (md5_number(job_id) >> 64)::UBIGINT;
