@@ -22,7 +22,12 @@ untimed, as intake does, and handed over with their ledger_seq, as fetching does
 - pandas: json.loads + json_normalize + sort + groupby().shift() to transitions;
 - floor: the least raw -> core -> marts can cost here, measured on the same rows:
   the staging model's JSON parse alone plus inserting the finished rows of the
-  row-per-job and row-per-event tables into a fresh file (`measured_floor`).
+  row-per-job and row-per-event tables into a fresh file (`measured_floor`), with the
+  warehouse's own table definitions;
+- landing floor: the least landing raw can cost here (`landing_floor`): per batch of
+  100,000, the Arrow table of IDs, bodies and sha256 and one transaction appending them
+  to a table like raw.job_payloads. With the floor it bounds what any design that lands
+  the bodies raw can reach: `pipeline_over_rebuild_bound`, `speedup_over_pandas_bound`.
 Printed and returned (`main()`, so `make bench`'s JSON has them), with the goals of
 issue 12: `pipeline_over_rebuild` (<= 1.5), `rebuild_over_floor` (<= 1.3),
 `per_batch_growth_1000` and `per_batch_growth_25` (<= 1.3), `pipeline_speedup_over_pandas`
@@ -35,6 +40,7 @@ core.job_events. Peak RSS is the process maximum so far (ru_maxrss).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -47,6 +53,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -141,7 +148,7 @@ def measured_floor(con, tmp: Path) -> tuple[float, float]:
                     f"(STORAGE_VERSION '{STORAGE_VERSION}')")
         for table, copy in copies.items():
             con.execute(f"CREATE TEMP TABLE {copy} AS SELECT * FROM {table}")
-            con.execute(f"CREATE TABLE floor.{copy} AS SELECT * FROM {copy} LIMIT 0")
+            con.execute(_same_table(con, table, f"floor.{copy}"))
         t0 = time.perf_counter()
         con.begin()
         for copy in copies.values():
@@ -152,6 +159,50 @@ def measured_floor(con, tmp: Path) -> tuple[float, float]:
         for copy in copies.values():
             con.execute(f"DROP TABLE {copy}")
     return parse_s, write_s
+
+
+def _same_table(con, table: str, name: str) -> str:
+    """The CREATE TABLE statement of warehouse table `table` (columns, types, compression)
+    for a table called `name`."""
+    schema, bare = table.split(".")
+    ddl = con.execute("SELECT sql FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+                      [schema, bare]).fetchall()[0][0]
+    return re.sub(r"^CREATE TABLE [^(]+\(", f"CREATE TABLE {name}(", ddl)
+
+
+def landing_floor(con, tmp: Path, payloads: list[tuple[str, str]]) -> float:
+    """Seconds: the least landing raw can cost here, measured in the pipeline's batches:
+    per batch, the Arrow table of the IDs, bodies and their sha256 (as `land_batch`
+    builds it), and one transaction that appends them to a table like raw.job_payloads
+    (same columns and compression; the bodies typed JSON, as raw keeps them) in a fresh
+    file. No dedupe, ledger, verdict or parents: what storing the bodies alone costs."""
+    con.execute(f"ATTACH '{tmp / 'land_floor.duckdb'}' AS land_floor "
+                f"(STORAGE_VERSION '{STORAGE_VERSION}')")
+    con.execute(_same_table(con, "raw.job_payloads", "land_floor.job_payloads"))
+    fetched_at = datetime(2026, 1, 1, tzinfo=UTC)
+    t0 = time.perf_counter()
+    with bulk_settings(con):
+        for start in range(0, len(payloads), BATCH):
+            chunk = payloads[start : start + BATCH]
+            texts = [text for _, text in chunk]
+            batch = pa.table({
+                "job_id": pa.array([job_id for job_id, _ in chunk], pa.string()),
+                "payload_text": pa.array(texts, pa.string()),
+                "payload_sha256": pa.array(
+                    [hashlib.sha256(text.encode()).hexdigest() for text in texts], pa.string()),
+            })
+            con.register("_floor_batch", batch)
+            con.begin()
+            con.execute(
+                "INSERT INTO land_floor.job_payloads BY NAME "
+                "SELECT job_id, $at AS fetched_at, TRY_CAST(payload_text AS JSON) AS payload, "
+                "payload_sha256, $start + row_number() OVER () AS payload_seq FROM _floor_batch",
+                {"at": fetched_at, "start": start})
+            con.commit()
+            con.unregister("_floor_batch")
+    seconds = time.perf_counter() - t0
+    con.execute("DETACH land_floor")
+    return seconds
 
 
 def _peak_rss_mb() -> float:
@@ -227,6 +278,7 @@ def main(jobs: int = 1_000_000) -> dict[str, float]:
                 "SELECT count(*) FROM ops.job_ledger WHERE outcome = 'quarantined'"
             ).fetchall()[0][0]
             floor_parse, floor_write = measured_floor(con, Path(tmp))
+            land_floor = landing_floor(con, Path(tmp), payloads)
             for size in SMALL_BATCHES:
                 batch_ms[size, "full"] = _per_batch(con, small[size, "full"], size)
     figures.update(
@@ -245,6 +297,7 @@ def main(jobs: int = 1_000_000) -> dict[str, float]:
         floor_parse_seconds=floor_parse,
         floor_write_seconds=floor_write,
         floor_seconds=floor_parse + floor_write,
+        land_floor_seconds=land_floor,
     )
     for size in SMALL_BATCHES:
         for where in ("empty", "full"):
@@ -258,6 +311,11 @@ def main(jobs: int = 1_000_000) -> dict[str, float]:
     figures["pipeline_over_rebuild"] = figures["pipeline_seconds"] / figures[
         "rebuild_marts_seconds"]
     figures["rebuild_over_floor"] = figures["rebuild_marts_seconds"] / figures["floor_seconds"]
+    # What any design that lands the bodies raw (issue 12, item 1) can reach at best: the
+    # pipeline is at least this rebuild plus storing the bodies, and at least the floor
+    # plus storing them.
+    figures["pipeline_over_rebuild_bound"] = (
+        figures["rebuild_marts_seconds"] + land_floor) / figures["rebuild_marts_seconds"]
 
     t6 = time.perf_counter()
     pandas_transitions = pandas_baseline(payloads)
@@ -267,6 +325,8 @@ def main(jobs: int = 1_000_000) -> dict[str, float]:
     figures["peak_rss_mb_with_pandas"] = _peak_rss_mb()
     figures["pipeline_speedup_over_pandas"] = figures["pandas_seconds"] / figures[
         "pipeline_seconds"]
+    figures["speedup_over_pandas_bound"] = figures["pandas_seconds"] / (
+        figures["floor_seconds"] + land_floor)
     figures["load_average"] = list(os.getloadavg())
     goals = {"pipeline_over_rebuild": ("<=", 1.5), "rebuild_over_floor": ("<=", 1.3),
              **{f"per_batch_growth_{size}": ("<=", 1.3) for size in SMALL_BATCHES},
@@ -290,6 +350,8 @@ def main(jobs: int = 1_000_000) -> dict[str, float]:
     print(f"  floor: parse only {floor_parse:.2f} s + write the rows only {floor_write:.2f} s "
           f"= {figures['floor_seconds']:7.2f} s  {figures['floor_events_per_s']:>12,.0f} "
           f"events/s")
+    print(f"  landing floor: the bodies alone, Arrow + sha256 + append, x{BATCH:,} "
+          f"{land_floor:7.2f} s")
     print(f"  pandas baseline (to transitions)   {figures['pandas_seconds']:7.2f} s  "
           f"{figures['pandas_events_per_s']:>12,.0f} events/s")
     for size in SMALL_BATCHES:
@@ -304,6 +366,10 @@ def main(jobs: int = 1_000_000) -> dict[str, float]:
     for key, (op, goal) in goals.items():
         print(f"  {key:<30} {figures[key]:6.2f}  (goal {op} {goal}: "
               f"{'met' if met[key] else 'NOT met'})")
+    print(f"  bounds from the floors: pipeline_over_rebuild >= "
+          f"{figures['pipeline_over_rebuild_bound']:.2f} (this rebuild + the landing floor), "
+          f"pipeline_speedup_over_pandas <= {figures['speedup_over_pandas_bound']:.2f} "
+          f"(pandas / (floor + landing floor))")
     return figures
 
 

@@ -329,11 +329,6 @@ def _seq_range(items: Sequence[FetchedItem]) -> dict[str, int | None]:
     return {"lo": min(seqs), "hi": max(seqs)}  # type: ignore[type-var]
 
 
-def _count(con: duckdb.DuckDBPyConnection, query: str) -> int:
-    row = first_row(con.execute(query))
-    return int(row[0]) if row and row[0] is not None else 0
-
-
 def _land(con: duckdb.DuckDBPyConnection, n_items: int, at: datetime,
           seq_range: dict[str, int | None]) -> BatchSummary:
     # Lookups by job_id filter on the batch's ledger_seq range first (`seq_range`, NULLs
@@ -428,15 +423,13 @@ def _land(con: duckdb.DuckDBPyConnection, n_items: int, at: datetime,
     # parent must be in the ledger when the child is.
     con.execute(f"CREATE OR REPLACE TEMP TABLE _ids AS {sql('land', 'batch_parents')}")
     parents = _register(con, "parent", at, touch_known=False, taken=seq_range["lo"])
-    summary = BatchSummary(
-        items=n_items,
-        payloads_stored=_count(con, "SELECT count(*) FROM _payload_scope"),
-        duplicates=_count(con, "SELECT count(*) FROM _batch_arrow WHERE payload_text IS NOT NULL")
-        - _count(con, "SELECT count(*) FROM _payload_scope"),
-        quarantined=_count(con, "SELECT count(*) FROM _ledger_updates"
-                                " WHERE outcome = 'quarantined'"),
-        parents_registered=parents,
-    )
+    counts = first_row(con.execute(
+        "SELECT (SELECT count(*) FROM _payload_scope),"
+        " (SELECT count(*) FROM _batch_arrow WHERE payload_text IS NOT NULL),"
+        " (SELECT count(*) FROM _ledger_updates WHERE outcome = 'quarantined')"))
+    stored, bodies, quarantined = (int(n) for n in counts) if counts else (0, 0, 0)
+    summary = BatchSummary(items=n_items, payloads_stored=stored, duplicates=bodies - stored,
+                           quarantined=quarantined, parents_registered=parents)
     for temp in _LAND_TEMPS:
         con.execute(f"DROP TABLE IF EXISTS {temp}")
     return summary
