@@ -98,6 +98,12 @@ def test_previous_schema_version_is_upgraded_in_place(wh_path: Path) -> None:
         assert con.execute("SELECT status, is_terminal FROM core.jobs").fetchall() == [
             ("COMPLETED", True)]
         assert con.execute("SELECT count(*) FROM core.unknown_statuses").fetchone()[0] == 0
+        # Schema 9: the bodies kept, and stored with zstd.
+        assert con.execute("SELECT payload::VARCHAR FROM raw.job_payloads").fetchall() == [(body,)]
+        con.execute("CHECKPOINT")
+        assert {row[0] for row in con.execute(
+            "SELECT compression FROM pragma_storage_info('raw.job_payloads')"
+            " WHERE column_name = 'payload' AND segment_type <> 'VALIDITY'").fetchall()} == {"ZSTD"}
 
 
 def test_duckdb_cli_1_5_reads_the_warehouse(wh_path: Path, sim_items: list) -> None:
