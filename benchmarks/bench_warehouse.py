@@ -17,8 +17,10 @@ untimed, as intake does, and handed over with their ledger_seq, as fetching does
   step) and `refresh_marts`;
 - rebuild: `rebuild_from_raw` + `refresh_marts` over the landed raw;
 - per batch: `land_batch` of 1,000 and of 25 new jobs (the real API's rate limit gives
-  ~25 per 5 s flush), first into an empty warehouse, then into the one holding all
-  `--jobs` jobs: per-batch cost must not grow with history (medians compared);
+  ~25 per 5 s flush) into an empty warehouse and into the one holding all `--jobs` jobs,
+  each opened afresh as a run opens it, alternating batch by batch so that both see the
+  same load on this shared machine: per-batch cost must not grow with history (medians
+  compared);
 - pandas: json.loads + json_normalize + sort + groupby().shift() to transitions;
 - floor: the least raw -> core -> marts can cost here, measured on the same rows:
   the staging model's JSON parse alone plus inserting the finished rows of the
@@ -215,17 +217,25 @@ def _with_seqs(con, items: list[FetchedItem]) -> list[FetchedItem]:
     return [replace(item, ledger_seq=seqs[item.job_id]) for item in items]
 
 
-def _per_batch(con, items: list[FetchedItem], size: int) -> tuple[float, float]:
-    """Land `items` in batches of `size` (registered first, untimed, as intake does);
-    (mean seconds per batch, median)."""
-    register_ids(con, [item.job_id for item in items], "bench", items[0].fetched_at)
-    items = _with_seqs(con, items)
-    times = []
-    for start in range(0, len(items), size):
-        t0 = time.perf_counter()
-        land_batch(con, items[start : start + size])
-        times.append(time.perf_counter() - t0)
-    return sum(times) / len(times), sorted(times)[len(times) // 2]
+def _per_batch(empty_path: Path, full_path: Path, empty_items: list[FetchedItem],
+               full_items: list[FetchedItem], size: int) -> dict[str, tuple[float, float]]:
+    """Land `size`-job batches into a new, empty warehouse and into the full one, each
+    opened afresh as a run opens it, alternating one batch into each so that both see the
+    same machine (it is shared and its load drifts). IDs are registered first, untimed, as
+    intake does. Per warehouse: (mean seconds per batch, median)."""
+    with (connect(empty_path, memory_limit=MEMORY_LIMIT) as empty,
+          connect(full_path, memory_limit=MEMORY_LIMIT) as full):
+        runs = {}
+        for where, con, items in (("empty", empty, empty_items), ("full", full, full_items)):
+            register_ids(con, [item.job_id for item in items], "bench", items[0].fetched_at)
+            runs[where] = (con, _with_seqs(con, items))
+        times: dict[str, list[float]] = {where: [] for where in runs}
+        for start in range(0, len(empty_items), size):
+            for where, (con, items) in runs.items():
+                t0 = time.perf_counter()
+                land_batch(con, items[start : start + size])
+                times[where].append(time.perf_counter() - t0)
+    return {where: (sum(t) / len(t), sorted(t)[len(t) // 2]) for where, t in times.items()}
 
 
 def main(jobs: int = 1_000_000) -> dict[str, float]:
@@ -252,9 +262,6 @@ def main(jobs: int = 1_000_000) -> dict[str, float]:
     batch_ms: dict[tuple[int, str], tuple[float, float]] = {}
 
     with tempfile.TemporaryDirectory() as tmp:
-        for size in SMALL_BATCHES:
-            with connect(Path(tmp) / f"empty{size}.duckdb", memory_limit=MEMORY_LIMIT) as con:
-                batch_ms[size, "empty"] = _per_batch(con, small[size, "empty"], size)
         with connect(Path(tmp) / "bench.duckdb", memory_limit=MEMORY_LIMIT) as con:
             register_ids(con, [item.job_id for item in items], "bench", fetched_at)
             items = _with_seqs(con, items)
@@ -279,8 +286,11 @@ def main(jobs: int = 1_000_000) -> dict[str, float]:
             ).fetchall()[0][0]
             floor_parse, floor_write = measured_floor(con, Path(tmp))
             land_floor = landing_floor(con, Path(tmp), payloads)
-            for size in SMALL_BATCHES:
-                batch_ms[size, "full"] = _per_batch(con, small[size, "full"], size)
+        for size in SMALL_BATCHES:
+            pair = _per_batch(Path(tmp) / f"empty{size}.duckdb", Path(tmp) / "bench.duckdb",
+                              small[size, "empty"], small[size, "full"], size)
+            for where, figures_ in pair.items():
+                batch_ms[size, where] = figures_
     figures.update(
         events=events,
         transitions=transitions,
