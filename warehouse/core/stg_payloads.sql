@@ -59,10 +59,8 @@ cleaned AS (
             WHEN raw_events IS NULL AND is_object THEN coalesce(
                 json_type(payload, '$.data.events'), json_type(payload, '$.events'), 'MISSING')
         END AS events_json_type,
-        -- Field order matters: list_sort orders by event_at, then array position.
-        list_transform(raw_events, lambda e, i: {
+        list_transform(raw_events, lambda e: {
             'event_at': TRY_CAST(e.timestamp AS TIMESTAMPTZ),
-            'array_index': i,
             'status': canonical_status(e.status),
             'status_raw': e.status
         }) AS parsed_events
@@ -87,8 +85,7 @@ judged AS (
             WHEN completed_at_raw IS NOT NULL AND completed_at IS NULL
                 THEN 'unparseable completed_at: ' || completed_at_raw
         END AS job_quarantine_reason,
-        raw_events[list_position(list_transform(parsed_events, lambda e:
-            e.status_raw IS NULL OR e.event_at IS NULL), true)] AS bad_event,
+        -- The first event without a status or a readable timestamp (NULL: none).
         list_position(list_transform(parsed_events, lambda e:
             e.status_raw IS NULL OR e.event_at IS NULL), true) AS bad_index
     FROM cleaned
@@ -96,16 +93,16 @@ judged AS (
 
 verdicts AS (
     SELECT
-        * EXCLUDE (job_quarantine_reason, bad_event, bad_index, raw_events),
+        * EXCLUDE (job_quarantine_reason, bad_index, raw_events),
         coalesce(job_quarantine_reason, CASE
             WHEN bad_index IS NULL OR bad_index = 0 THEN NULL
-            WHEN bad_event.status IS NULL AND bad_event.timestamp IS NULL
+            WHEN raw_events[bad_index].status IS NULL AND raw_events[bad_index].timestamp IS NULL
                 THEN 'event ' || bad_index || ' has no status and no timestamp'
-            WHEN bad_event.status IS NULL
+            WHEN raw_events[bad_index].status IS NULL
                 THEN 'event ' || bad_index || ' has no status'
-            WHEN bad_event.timestamp IS NULL
+            WHEN raw_events[bad_index].timestamp IS NULL
                 THEN 'event ' || bad_index || ' has no timestamp'
-            ELSE 'unparseable event timestamp: ' || bad_event.timestamp
+            ELSE 'unparseable event timestamp: ' || raw_events[bad_index].timestamp
         END) AS quarantine_reason
     FROM judged
 ),
@@ -121,22 +118,43 @@ ordered AS (
             WHEN coalesce(list_bool_and(list_transform(range(1, len(parsed_events)),
                     lambda i: parsed_events[i].event_at < parsed_events[i + 1].event_at)), true)
                 THEN parsed_events
-            -- Else sort by (time, array position), keeping the first event of each
-            -- (status, instant).
-            ELSE list_sort(list_filter(parsed_events, lambda e, i: list_position(
-                list_transform(parsed_events, lambda x: {'status': x.status, 't': x.event_at}),
-                {'status': e.status, 't': e.event_at}) = i))
+            -- Times that only repeat (events at the same instant, written in order): array
+            -- order is already (time, array position), so only the duplicates go, the
+            -- first of each (status, instant) kept.
+            WHEN list_bool_and(list_transform(range(1, len(parsed_events)),
+                    lambda i: parsed_events[i].event_at <= parsed_events[i + 1].event_at))
+                THEN list_filter(parsed_events, lambda e, i: list_position(
+                    list_transform(parsed_events, lambda x: {'status': x.status, 't': x.event_at}),
+                    {'status': e.status, 't': e.event_at}) = i)
+            -- Else the same, then sorted by (time, array position): field order matters,
+            -- list_sort orders by event_at, then array_index.
+            ELSE list_transform(list_sort(list_filter(
+                list_transform(parsed_events, lambda e, i: {
+                    'event_at': e.event_at, 'array_index': i,
+                    'status': e.status, 'status_raw': e.status_raw}),
+                lambda e, i: list_position(
+                    list_transform(parsed_events, lambda x: {'status': x.status, 't': x.event_at}),
+                    {'status': e.status, 't': e.event_at}) = i)),
+                lambda e: {'event_at': e.event_at, 'status': e.status, 'status_raw': e.status_raw})
         END AS events
     FROM verdicts
+),
+
+-- The statuses alone, for the figures below (list_position needs a list of values).
+statuses AS (
+    SELECT
+        *,
+        list_transform(events, lambda e: e.status) AS event_statuses
+    FROM ordered
 ),
 
 final AS (
     SELECT
         *,
         -- Positions (1-based) where a run of one status starts.
-        list_filter(range(1, len(events) + 1), lambda i:
-            i = 1 OR events[i - 1].status <> events[i].status) AS run_starts
-    FROM ordered
+        list_filter(range(1, len(event_statuses) + 1), lambda i:
+            i = 1 OR event_statuses[i - 1] <> event_statuses[i]) AS run_starts
+    FROM statuses
 )
 
 SELECT
@@ -144,7 +162,6 @@ SELECT
     payload_seq,
     fetched_at,
     wrapped,
-    payload_job_id,
     organization_id,
     project_id,
     job_type,
@@ -164,10 +181,10 @@ SELECT
     events,
     coalesce(len(events), 0)::INTEGER AS n_events,
     events[1].event_at AS first_event_at,
-    list_filter(events, lambda e: e.status = 'RUNNING')[1].event_at AS first_running_at,
-    list_filter(events, lambda e: is_terminal_status(e.status))[1].event_at
-        AS terminal_event_at,
-    coalesce(len(list_filter(run_starts, lambda i: events[i].status = 'RUNNING')), 0)::INTEGER
+    events[list_position(event_statuses, 'RUNNING')].event_at AS first_running_at,
+    events[list_position(list_transform(event_statuses, lambda s: is_terminal_status(s)),
+        true)].event_at AS terminal_event_at,
+    coalesce(len(list_filter(run_starts, lambda i: event_statuses[i] = 'RUNNING')), 0)::INTEGER
         AS run_attempts,
     events[run_starts[-1]].event_at AS status_since,
     events[-1].status AS last_event_status,

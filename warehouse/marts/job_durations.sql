@@ -4,6 +4,7 @@
 -- updated_at) - created_at for a terminal job. NULL wherever the events don't say.
 -- The per-job event figures (first event, first RUNNING, first terminal event, entries
 -- into RUNNING, count) are core.jobs columns, computed by the core models.
+-- terminal_at, the end, is job_terminal_at (schema/macros.sql; marts.job_trees uses it too).
 WITH source AS (
     SELECT
         job_id, job_type, project_id, status, is_terminal, created_at, updated_at,
@@ -22,10 +23,8 @@ final AS (
         created_at,
         first_event_at,
         first_running_at,
-        CASE
-            WHEN n_events > 0 THEN terminal_event_at
-            WHEN is_terminal THEN coalesce(completed_at, updated_at)
-        END AS terminal_at,
+        job_terminal_at(n_events, terminal_event_at, is_terminal, completed_at, updated_at)
+            AS terminal_at,
         coalesce(run_attempts, 0)::INTEGER AS run_attempts,
         coalesce(n_events, 0)::INTEGER AS n_events,
         coalesce(first_event_at, created_at) AS started_from

@@ -3,41 +3,55 @@
 -- spent in that status). Parameters: $now (TIMESTAMPTZ), $floor_seconds (DOUBLE).
 -- status_since is the first event of the trailing run of the current status (core.jobs
 -- column, computed with the job's events), else created_at, then updated_at.
-WITH history AS (
+WITH open_jobs AS (
+    SELECT
+        job_id,
+        job_type,
+        status,
+        coalesce(status_since, created_at, updated_at) AS status_since
+    FROM core.jobs
+    WHERE NOT is_terminal
+),
+
+aged AS (
+    SELECT *, seconds_between(status_since, $now) AS age_seconds
+    FROM open_jobs
+),
+
+-- The threshold is never below the floor, so only a job past the floor can be stuck;
+-- the history is read for those jobs' types alone (none past it: no history at all).
+candidates AS (
+    SELECT * FROM aged WHERE age_seconds > $floor_seconds
+),
+
+history AS (
     SELECT
         jobs.job_type,
         transitions.from_status AS status,
         quantile_cont(transitions.duration_seconds, 0.99) AS p99_seconds
     FROM core.job_status_transitions AS transitions
-    INNER JOIN core.jobs AS jobs USING (job_id)
-    WHERE jobs.is_terminal
+    INNER JOIN (
+        SELECT jobs.job_id, jobs.job_type
+        FROM core.jobs AS jobs
+        SEMI JOIN candidates ON candidates.job_type IS NOT DISTINCT FROM jobs.job_type
+        WHERE jobs.is_terminal
+    ) AS jobs USING (job_id)
     GROUP BY ALL
 ),
 
-open_jobs AS (
-    SELECT job_id, job_type, status, status_since, created_at, updated_at
-    FROM core.jobs
-    WHERE NOT is_terminal
-),
-
-cleaned AS (
+final AS (
     SELECT
-        open_jobs.job_id,
-        open_jobs.job_type,
-        open_jobs.status,
-        coalesce(open_jobs.status_since, open_jobs.created_at, open_jobs.updated_at)
-            AS status_since,
+        candidates.job_id,
+        candidates.job_type,
+        candidates.status,
+        candidates.status_since,
+        candidates.age_seconds,
         greatest($floor_seconds, coalesce(history.p99_seconds, $floor_seconds))
             AS threshold_seconds
-    FROM open_jobs
+    FROM candidates
     LEFT JOIN history
-        ON history.job_type IS NOT DISTINCT FROM open_jobs.job_type
-        AND history.status IS NOT DISTINCT FROM open_jobs.status
-),
-
-final AS (
-    SELECT *, seconds_between(status_since, $now) AS age_seconds
-    FROM cleaned
+        ON history.job_type IS NOT DISTINCT FROM candidates.job_type
+        AND history.status IS NOT DISTINCT FROM candidates.status
 )
 
 SELECT job_id, job_type, status, status_since, age_seconds, threshold_seconds

@@ -42,6 +42,15 @@ CREATE OR REPLACE TEMP MACRO job_is_terminal(reported_status, last_event_status)
 -- exact duration; date_diff on TIMESTAMPTZ goes through ICU's calendar and costs ~70x.
 CREATE OR REPLACE TEMP MACRO seconds_between(a, b) AS
     (epoch_us(CAST(b AS TIMESTAMPTZ)) - epoch_us(CAST(a AS TIMESTAMPTZ))) / 1e6;
+-- When a job ended (marts.job_durations.terminal_at, from core.jobs columns): its first
+-- terminal event; with no events, for a terminal job, completed_at, else updated_at;
+-- otherwise NULL. marts.job_durations and marts.job_trees both read it from here.
+CREATE OR REPLACE TEMP MACRO job_terminal_at(n_events, terminal_event_at, is_terminal,
+                                             completed_at, updated_at) AS
+    CASE
+        WHEN n_events > 0 THEN terminal_event_at
+        WHEN is_terminal THEN coalesce(completed_at, updated_at)
+    END;
 -- The 95% Wilson score interval of a proportion p over n trials (z = 1.96).
 CREATE OR REPLACE TEMP MACRO wilson_low(p, n) AS
     CASE WHEN n > 0 THEN greatest(0.0,
