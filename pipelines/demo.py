@@ -18,6 +18,7 @@ import os
 import time
 from pathlib import Path
 
+from pipelines.instance import is_checkout
 from pipelines.report import report_path
 from pipelines.resources import DEFAULT_INBOX, DEFAULT_WAREHOUSE
 from pipelines.runner import run_job
@@ -90,7 +91,8 @@ def run_demo(jobs: int = 4000) -> int:
         return 1
     print()
     print_summary(warehouse, inbox)
-    print(f"\nrun {outcome.run_id} took {outcome.seconds:.1f}s; see it with `make ui`.")
+    ui = "make ui" if is_checkout() else "bedrock-jobs ui"
+    print(f"\nrun {outcome.run_id} took {outcome.seconds:.1f}s; see it with `{ui}`.")
     print(f"report (open it offline in any browser, or `bedrock-jobs report --open`): "
           f"{report_path(warehouse).resolve()}")
     return 0
