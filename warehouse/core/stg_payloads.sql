@@ -107,37 +107,52 @@ verdicts AS (
     FROM judged
 ),
 
+checked AS (
+    SELECT
+        *,
+        -- Strictly increasing times (the usual case): already in order, and no two
+        -- events share an instant, so there is no duplicate to drop. One pass over
+        -- neighbours; cheaper than comparing with a sorted copy.
+        coalesce(list_bool_and(list_transform(range(1, len(parsed_events)),
+            lambda i: parsed_events[i].event_at < parsed_events[i + 1].event_at)), true)
+            AS strictly_increasing
+    FROM verdicts
+),
+
+keyed AS (
+    SELECT
+        *,
+        -- The others' events as (status, instant), built once per payload: a duplicate is
+        -- an event whose key appears earlier in the list.
+        CASE WHEN quarantine_reason IS NULL AND NOT strictly_increasing THEN
+            list_transform(parsed_events, lambda e: {'status': e.status, 't': e.event_at})
+        END AS event_keys
+    FROM checked
+),
+
 ordered AS (
     SELECT
-        * EXCLUDE (parsed_events),
+        * EXCLUDE (parsed_events, strictly_increasing, event_keys),
         CASE
             WHEN quarantine_reason IS NOT NULL THEN NULL
-            -- Strictly increasing times (the usual case): already in order, and no two
-            -- events share an instant, so there is no duplicate to drop. One pass over
-            -- neighbours; cheaper than comparing with a sorted copy.
-            WHEN coalesce(list_bool_and(list_transform(range(1, len(parsed_events)),
-                    lambda i: parsed_events[i].event_at < parsed_events[i + 1].event_at)), true)
-                THEN parsed_events
+            WHEN strictly_increasing THEN parsed_events
             -- Times that only repeat (events at the same instant, written in order): array
             -- order is already (time, array position), so only the duplicates go, the
             -- first of each (status, instant) kept.
             WHEN list_bool_and(list_transform(range(1, len(parsed_events)),
                     lambda i: parsed_events[i].event_at <= parsed_events[i + 1].event_at))
-                THEN list_filter(parsed_events, lambda e, i: list_position(
-                    list_transform(parsed_events, lambda x: {'status': x.status, 't': x.event_at}),
-                    {'status': e.status, 't': e.event_at}) = i)
+                THEN list_filter(parsed_events, lambda e, i:
+                    list_position(event_keys, event_keys[i]) = i)
             -- Else the same, then sorted by (time, array position): field order matters,
             -- list_sort orders by event_at, then array_index.
             ELSE list_transform(list_sort(list_filter(
                 list_transform(parsed_events, lambda e, i: {
                     'event_at': e.event_at, 'array_index': i,
                     'status': e.status, 'status_raw': e.status_raw}),
-                lambda e, i: list_position(
-                    list_transform(parsed_events, lambda x: {'status': x.status, 't': x.event_at}),
-                    {'status': e.status, 't': e.event_at}) = i)),
+                lambda e, i: list_position(event_keys, event_keys[i]) = i)),
                 lambda e: {'event_at': e.event_at, 'status': e.status, 'status_raw': e.status_raw})
         END AS events
-    FROM verdicts
+    FROM keyed
 ),
 
 -- The statuses alone, for the figures below (list_position needs a list of values).
