@@ -42,7 +42,6 @@ core.job_events. Peak RSS is the process maximum so far (ru_maxrss).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import re
@@ -71,6 +70,7 @@ from warehouse import (  # noqa: E402
     refresh_marts,
     register_ids,
 )
+from warehouse.load import body_sha256  # noqa: E402
 from warehouse.models import bulk_settings  # noqa: E402
 
 BASE_JOBS = 20_000
@@ -190,8 +190,7 @@ def landing_floor(con, tmp: Path, payloads: list[tuple[str, str]]) -> float:
             batch = pa.table({
                 "job_id": pa.array([job_id for job_id, _ in chunk], pa.string()),
                 "payload_text": pa.array(texts, pa.string()),
-                "payload_sha256": pa.array(
-                    [hashlib.sha256(text.encode()).hexdigest() for text in texts], pa.string()),
+                "payload_sha256": pa.array([body_sha256(text) for text in texts], pa.string()),
             })
             con.register("_floor_batch", batch)
             con.begin()

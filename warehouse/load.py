@@ -273,6 +273,12 @@ def count_to_fetch(
     return (int(row[0]), row[1]) if row else (0, None)
 
 
+def body_sha256(text: str) -> str:
+    """`raw.job_payloads.payload_sha256` of a response body: SHA-256 of its UTF-8 text, hex.
+    (hashlib is ~2x faster than DuckDB's sha256() on this machine.)"""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _batch_table(items: Sequence[FetchedItem]) -> pa.Table:
     for item in items:
         if item.outcome not in FETCH_OUTCOMES:
@@ -292,12 +298,8 @@ def _batch_table(items: Sequence[FetchedItem]) -> pa.Table:
             "attempts": pa.array([item.attempts for item in items], pa.int32()),
             "ledger_seq": pa.array([item.ledger_seq for item in items], pa.int64()),
             "payload_text": pa.array(texts, pa.string()),
-            # hashlib is ~2x faster than DuckDB's sha256() on this machine.
             "payload_sha256": pa.array(
-                [hashlib.sha256(t.encode()).hexdigest() if t is not None else None
-                 for t in texts],
-                pa.string(),
-            ),
+                [body_sha256(t) if t is not None else None for t in texts], pa.string()),
         }
     )
 
