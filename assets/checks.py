@@ -11,9 +11,9 @@ from typing import Any
 import dagster as dg
 
 from pipelines.resources import WarehouseResource
-from pipelines.steps import utcnow
+from pipelines.services.intake import utcnow
 from warehouse.db import first_row, sql
-from warehouse.regressions import (
+from warehouse.what_changed import (
     describe,
     describe_windows,
     format_value,

@@ -5,9 +5,9 @@ import dagster as dg
 
 from assets.metadata import table_metadata
 from pipelines.instance import WAREHOUSE_POOL
-from pipelines.progress import ProgressReporter
 from pipelines.resources import BedrockApiResource, WarehouseResource, fatal_api_errors
-from pipelines.steps import combined_metadata, fetch_and_load, pending_ids
+from pipelines.services.fetch import combined_metadata, fetch_and_load, pending_ids
+from pipelines.services.progress import ProgressReporter
 from warehouse import count_to_fetch
 from warehouse.publish import PeriodicPublisher
 

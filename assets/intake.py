@@ -5,7 +5,6 @@ from pathlib import Path
 import dagster as dg
 
 from assets.metadata import table_metadata
-from pipelines.id_files import IntakeError, inbox_files, read_ids, set_aside
 from pipelines.instance import WAREHOUSE_POOL
 from pipelines.resources import (
     BedrockApiResource,
@@ -13,7 +12,8 @@ from pipelines.resources import (
     WarehouseResource,
     fatal_api_errors,
 )
-from pipelines.steps import discover, register_batch, register_file, utcnow
+from pipelines.services.id_files import IntakeError, inbox_files, read_ids, set_aside
+from pipelines.services.intake import discover, register_batch, register_file, utcnow
 
 
 class IntakeConfig(dg.Config):

@@ -9,9 +9,9 @@ import dagster as dg
 from assets.metadata import mart_trends, preview, table_metadata
 from pipelines.instance import WAREHOUSE_POOL
 from pipelines.resources import WarehouseResource
-from pipelines.steps import utcnow
+from pipelines.services.intake import utcnow
 from warehouse import refresh_marts
-from warehouse.regressions import RegressionSettings, describe, regressions
+from warehouse.what_changed import RegressionSettings, describe, regressions
 
 # (description, ORDER BY for the preview): fixed strings, never input.
 MARTS = {

@@ -34,14 +34,14 @@ def row_count(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
 
 @cache
 def _column_meanings() -> dict[str, str]:
-    from pipelines.docs.dictionary import migration_comments
+    from pipelines.tools.docs.dictionary import migration_comments
 
     return migration_comments()
 
 
 def column_description(schema: str, table: str, column: str) -> str | None:
     """The column's meaning, from the same source as docs/data-dictionary.md."""
-    from pipelines.docs.dictionary import describe
+    from pipelines.tools.docs.dictionary import describe
 
     return describe(f"{schema}.{table}", column, _column_meanings()) or None
 
@@ -108,9 +108,9 @@ def mart_trends(con: duckdb.DuckDBPyConnection, busiest: int = 3) -> dict[str, d
     """Per mart, the numbers worth a trend line across runs (Dagster plots numeric
     materialization metadata): the overall failure rate, the p95 total seconds of the
     `busiest` job types, the regressions found, the stuck jobs."""
-    failure = con.execute(sql("reports", "trend_failure_rate")).fetchall()
+    failure = con.execute(sql("queries", "trend_failure_rate")).fetchall()
     terminal, rate = failure[0] if failure else (0, None)
-    p95 = con.execute(sql("reports", "trend_busiest_p95"), [busiest]).fetchall()
+    p95 = con.execute(sql("queries", "trend_busiest_p95"), [busiest]).fetchall()
     regressions = con.execute(
         "SELECT count(*) FILTER (WHERE is_regression) FROM marts.regressions").fetchall()
     stuck = con.execute("SELECT count(*) FROM marts.stuck_jobs").fetchall()

@@ -6,8 +6,8 @@ import dagster as dg
 
 from assets.marts import MARTS
 from pipelines.instance import WAREHOUSE_POOL
-from pipelines.report import CHARTS, KEY_CHART, build_report, report_path
 from pipelines.resources import WarehouseResource
+from pipelines.services.report import CHARTS, KEY_CHART, build_report, report_path
 
 
 @dg.asset(

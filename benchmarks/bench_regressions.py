@@ -34,7 +34,7 @@ import pandas as pd
 
 from pipelines.simulator.generator import RUNNING, TERMINAL, DataConfig, Shift, generate
 from warehouse.db import connect, sql
-from warehouse.regressions import RegressionSettings
+from warehouse.what_changed import RegressionSettings
 
 DETECTION_GOAL = 0.95
 FALSE_ALARM_GOAL = 1 / 200

@@ -71,7 +71,7 @@ from warehouse import (  # noqa: E402
     register_ids,
 )
 from warehouse.load import body_sha256  # noqa: E402
-from warehouse.models import bulk_settings  # noqa: E402
+from warehouse.transform import bulk_settings  # noqa: E402
 
 BASE_JOBS = 20_000
 BATCH = 100_000

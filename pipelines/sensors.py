@@ -13,10 +13,10 @@ import time
 
 import dagster as dg
 
-from pipelines.alerts import pending_alerts, send_new_alerts
-from pipelines.id_files import inbox_files
 from pipelines.jobs import ingest
 from pipelines.resources import AlertWebhookResource, InboxResource, WarehouseResource
+from pipelines.services.alerts import pending_alerts, send_new_alerts
+from pipelines.services.id_files import inbox_files
 from warehouse.query import QueryError, open_read_only
 
 MARTS_KEY = dg.AssetKey(["marts", "regressions"])

@@ -22,14 +22,14 @@ from warehouse.load import (
     land_batch,
     register_ids,
 )
-from warehouse.models import (
+from warehouse.state import discovery_watermark, set_discovery_watermark
+from warehouse.transform import (
     CoreSummary,
     core_watermark,
     derive_core,
     rebuild_from_raw,
     refresh_marts,
 )
-from warehouse.state import discovery_watermark, set_discovery_watermark
 
 __all__ = [
     "LATEST_VERSION",

@@ -5,7 +5,7 @@ statement): the raw payloads (bodies as received), `raw.latest_payloads`, the
 ledger outcomes and the parents the payloads name are written together or not at
 all, so a crash loses at most the batch in flight and landing the same batch again
 changes nothing but the ledger's attempt counts. Core is derived from raw by its own
-step (`warehouse.models.derive_core`).
+step (`warehouse.transform.derive_core`).
 
 Data arrives in bulk as an Arrow table (never row-by-row INSERT). A payload whose
 sha256 equals the last one stored for its job is not stored again: it would not
@@ -42,7 +42,7 @@ import duckdb
 import pyarrow as pa
 
 from warehouse.db import first_row, sql, transaction
-from warehouse.models import bulk_settings
+from warehouse.transform import bulk_settings
 
 FETCH_OUTCOMES = frozenset({"loaded", "not_found", "forbidden", "invalid_id", "failed"})
 LEDGER_OUTCOMES = FETCH_OUTCOMES | {"pending", "quarantined"}
@@ -309,7 +309,7 @@ def land_batch(con: duckdb.DuckDBPyConnection, items: Sequence[FetchedItem], *,
     """Land one batch of fetch results in one transaction: raw (bodies as received),
     `raw.latest_payloads`, the ledger outcomes, and the parents its payloads name
     (registered at `registered_at`, default now). Core is not touched: the core step
-    derives it from raw (`warehouse.models.derive_core`)."""
+    derives it from raw (`warehouse.transform.derive_core`)."""
     if not items:
         return BatchSummary(0, 0, 0, 0, 0)
     table = _batch_table(items)

@@ -20,7 +20,7 @@ MAX_TRIALS = 16
 
 def _ingest(env, ids_file):
     # Its own session, so the kill takes the whole run (Dagster's log-capture children too).
-    return subprocess.Popen([sys.executable, "-m", "pipelines.cli", "ingest", "--ids",
+    return subprocess.Popen([sys.executable, "-m", "pipelines.tools.cli", "ingest", "--ids",
                              str(ids_file), "--discover"], start_new_session=True,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 

@@ -63,7 +63,7 @@ def test_canary_key_appears_nowhere(make_simulator, tmp_path, cli_environment):
     # one (401 texts), and one the header can't carry (refused before any request).
     for key in (canary + "\n", canary + "_revoked", canary + "\u2019"):
         env["BEDROCK_API_KEY"] = key
-        done = subprocess.run([sys.executable, "-m", "pipelines.cli", "ingest", "--ids",
+        done = subprocess.run([sys.executable, "-m", "pipelines.tools.cli", "ingest", "--ids",
                                str(ids), "--discover"], env=env, capture_output=True,
                               text=True, timeout=300)
         outputs.append(done.stdout + done.stderr)

@@ -10,11 +10,12 @@ import duckdb
 
 import warehouse
 from pipelines.definitions import build_definitions
-from pipelines.id_files import read_id_file
 from pipelines.jobs import BACKFILL_BUCKETS
 from pipelines.resources import BedrockApiResource
+from pipelines.services.fetch import pending_ids
+from pipelines.services.id_files import read_id_file
+from pipelines.services.intake import register_file
 from pipelines.simulator import DataConfig, RateLimitConfig
-from pipelines.steps import pending_ids, register_file
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ import pytest
 
 from tests.warehouse.conftest import load, loaded
 from warehouse import refresh_marts
-from warehouse.regressions import METRICS, RegressionSettings, describe, regressions
+from warehouse.what_changed import METRICS, RegressionSettings, describe, regressions
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ from pipelines.bedrock.contract import parse_job
 from tests.warehouse.conftest import FETCHED_AT, load
 from warehouse import ids_to_fetch, register_ids
 from warehouse.db import sql
-from warehouse.models import refresh_marts
+from warehouse.transform import refresh_marts
 
 E0, E1, E2 = "2026-01-01T10:00:00Z", "2026-01-01T10:00:05Z", "2026-01-01T10:01:00Z"
 

@@ -1,0 +1,202 @@
+"""The report page: one self-contained HTML file (inline SVG and CSS, no external asset).
+
+Every chart sits in a `<figure data-chart="…">` with a caption naming its tables,
+followed by the exact SQL behind it (copy-paste into `bedrock-jobs sql`) and the
+rows it drew.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+
+import pandas as pd
+
+from pipelines.services.report.charts import Chart
+from warehouse.db import sql
+from warehouse.what_changed import WhatChanged, format_value
+
+MAX_TABLE_ROWS = 25
+
+CSS = """
+:root { color-scheme: light; }
+body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222;
+       margin: 0; background: #f6f7f9; }
+header, main { max-width: 1080px; margin: 0 auto; padding: 0 24px; }
+header { padding-top: 28px; }
+h1 { font-size: 26px; margin: 0 0 4px; }
+h2 { font-size: 19px; margin: 0 0 2px; }
+.meta, .question, figcaption { color: #666; }
+.headline { display: flex; flex-wrap: wrap; gap: 12px; margin: 18px 0 6px; padding: 0; }
+.headline li { list-style: none; background: #fff; border: 1px solid #e2e4e8; border-radius: 8px;
+               padding: 8px 14px; min-width: 110px; }
+.headline b { display: block; font-size: 20px; }
+nav ol { columns: 2; padding-left: 20px; margin: 10px 0 0; }
+section { background: #fff; border: 1px solid #e2e4e8; border-radius: 10px; padding: 18px 20px;
+          margin: 18px 0; }
+figure { margin: 10px 0 6px; }
+figure svg { width: 100%; height: auto; display: block; }
+code, pre { font: 13px/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+pre { background: #f3f4f6; padding: 10px 12px; border-radius: 6px; overflow-x: auto;
+      margin: 8px 0; }
+details { margin-top: 6px; }
+summary { cursor: pointer; color: #2f6db5; }
+button.copy { float: right; font-size: 12px; margin-top: 6px; }
+table { border-collapse: collapse; font-size: 13px; margin-top: 8px; }
+th, td { border-bottom: 1px solid #eee; padding: 3px 8px; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+#what-changed { border-left: 4px solid #2f6db5; }
+#what-changed.flagged { border-left-color: #c0392b; }
+#what-changed ul { margin: 8px 0 0; padding-left: 20px; }
+footer { color: #888; font-size: 13px; max-width: 1080px; margin: 0 auto 30px; padding: 0 24px; }
+"""
+
+# Copies the SQL of a chart; the only script, inline, and harmless where the clipboard is off.
+SCRIPT = """
+document.querySelectorAll("button.copy").forEach(function (button) {
+  button.addEventListener("click", function () {
+    var text = document.getElementById(button.dataset.target).textContent;
+    if (navigator.clipboard) {
+      navigator.clipboard.writeText(text).then(
+        function () { button.textContent = "Copied"; },
+        function () { button.textContent = "Select and copy"; });
+    }
+  });
+});
+"""
+
+
+@dataclass(frozen=True)
+class ChartPanel:
+    """What the page shows for one chart."""
+
+    chart: Chart
+    svg: str
+    sql: str
+    frame: pd.DataFrame
+
+
+def _table(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "<p><em>(no rows)</em></p>"
+    shown = frame.head(MAX_TABLE_ROWS)
+    more = (f"<p class='meta'>first {MAX_TABLE_ROWS} of {len(frame)} rows</p>"
+            if len(frame) > MAX_TABLE_ROWS else "")
+    return shown.to_html(index=False, border=0, float_format=lambda v: f"{v:,.3g}",
+                         na_rep="–", escape=True) + more
+
+
+def _section(panel: ChartPanel) -> str:
+    chart = panel.chart
+    tables = ", ".join(f"<code>{escape(t)}</code>" for t in chart.tables)
+    sql_id = f"sql-{chart.id}"
+    return f"""
+<section id="{chart.id}">
+  <h2>{escape(chart.title)}</h2>
+  <p class="question">{escape(chart.question)}</p>
+  <figure data-chart="{chart.id}">
+    {panel.svg}
+    <figcaption>Source: {tables} · {len(panel.frame)} rows</figcaption>
+  </figure>
+  <details>
+    <summary>SQL behind this chart</summary>
+    <button class="copy" type="button" data-target="{sql_id}">Copy</button>
+    <pre><code id="{sql_id}">{escape(panel.sql.strip())}</code></pre>
+  </details>
+  <details>
+    <summary>Data</summary>
+    {_table(panel.frame)}
+  </details>
+</section>"""
+
+
+def _headline(figures: dict[str, object]) -> str:
+    def number(key: str) -> str:
+        value = figures.get(key)
+        return "–" if value is None or pd.isna(value) else f"{int(value):,}"
+
+    jobs = figures.get("jobs") or 0
+    terminal = figures.get("terminal") or 0
+    failed = figures.get("failed") or 0
+    rate = f"{failed / terminal:.1%}" if terminal else "–"
+    items = [("jobs", number("jobs")), ("terminal", number("terminal")),
+             ("failed", number("failed")), ("failure rate", rate),
+             ("re-queued", number("requeued")), ("stuck now", number("stuck"))]
+    first, last = figures.get("first_created_at"), figures.get("last_created_at")
+    span = (f"created {pd.Timestamp(first):%Y-%m-%d %H:%M} to {pd.Timestamp(last):%Y-%m-%d %H:%M}"
+            f" UTC" if jobs and first is not None and not pd.isna(first) else "no jobs yet")
+    cells = "".join(f"<li><b>{escape(v)}</b>{escape(k)}</li>" for k, v in items)
+    return f'<ul class="headline">{cells}</ul><p class="meta">Jobs {escape(span)}.</p>'
+
+
+def _what_changed(changed: WhatChanged | None) -> str:
+    """The first section: what got worse in the last window, or 'nothing significant'."""
+    if changed is None:
+        return ""
+    query = sql("checks", "regressions").strip()
+    if changed.rows:
+        items = "".join(
+            f"<li><b>{escape(r['job_type'])}</b> {escape(r['metric'])}: "
+            f"{escape(format_value(r['metric'], r['baseline_value']))} → "
+            f"<b>{escape(format_value(r['metric'], r['current_value']))}</b> "
+            f"<span class='meta'>({r['baseline_n']:,} → {r['current_n']:,} jobs, "
+            f"p = {r['p_value']:.2g})</span></li>" for r in changed.rows)
+        body = f"<ul data-regressions='{len(changed.rows)}'>{items}</ul>"
+    elif changed.windows is not None:
+        body = "<p data-regressions='0'><b>Nothing significant.</b></p>"
+    else:
+        body = "<p data-regressions='0'>Nothing to compare.</p>"
+    flagged = " class='flagged'" if changed.rows else ""
+    return f"""
+<section id="what-changed"{flagged}>
+  <h2>What changed</h2>
+  <p class="question">Which job types got materially and significantly worse:
+  {escape(changed.heading)}. Failure rate, re-queue share and p95 of queued, running and
+  total time; how it is decided: docs/regressions.md.</p>
+  {body}
+  <p class="meta">Source: <code>marts.regressions</code></p>
+  <details>
+    <summary>SQL behind this list</summary>
+    <button class="copy" type="button" data-target="sql-what-changed">Copy</button>
+    <pre><code id="sql-what-changed">{escape(query)}</code></pre>
+  </details>
+</section>"""
+
+
+def render_page(panels: Sequence[ChartPanel], headline: dict[str, object], *,
+                warehouse: str, generated_at: datetime,
+                changed: WhatChanged | None = None) -> str:
+    """The whole report as one HTML document."""
+    contents = "".join(f'<li><a href="#{p.chart.id}">{escape(p.chart.title)}</a></li>'
+                       for p in panels)
+    if changed is not None:
+        contents = f'<li><a href="#what-changed">What changed</a></li>{contents}'
+    sections = "".join(_section(p) for p in panels)
+    stamp = f"{generated_at:%Y-%m-%d %H:%M:%S} UTC"
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Bedrock jobs report</title>
+<style>{CSS}</style>
+</head>
+<body>
+<header>
+  <h1>Bedrock jobs: how long they take and where they fail</h1>
+  <p class="meta">Generated {escape(stamp)} from <code>{escape(warehouse)}</code>.
+  Every figure below names its table; its SQL runs as is with
+  <code>bedrock-jobs sql "…"</code>.</p>
+  {_headline(headline)}
+  <nav><ol>{contents}</ol></nav>
+</header>
+<main>{_what_changed(changed)}{sections}
+</main>
+<footer>bedrock-jobs · durations in seconds (s), minutes (m), hours (h) and days (d) ·
+statuses are canonical (see docs/data-dictionary.md)</footer>
+<script>{SCRIPT}</script>
+</body>
+</html>
+"""

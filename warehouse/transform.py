@@ -1,0 +1,253 @@
+"""Core and marts: the SQL models of `core/` and `marts/`, run set-based in DuckDB.
+
+Core derives from raw in its own step (`derive_core`): the payloads stored since its
+watermark (`ops.core_watermark`, a payload_seq) are processed in chunks, one
+transaction per chunk; the jobs a chunk touches are deleted from the three core tables
+and inserted again from their current payload. A job's *current payload* is its most
+recently stored raw payload (highest `payload_seq`, i.e. load order, not `fetched_at`)
+that is not quarantined, so a quarantined fetch leaves the job's last good state in
+core. `rebuild_from_raw` is the same code with the watermark reset, so it gives the
+same tables as deriving incrementally.
+
+Marts are small and derived from core as a whole, so `refresh_marts` replaces
+them in one transaction.
+
+Decisions where the contract is silent:
+- `core.jobs.status` follows "terminal means finished" (core/jobs.sql): the terminal
+  one of the top-level status and the last event (after sorting), the top-level first
+  when both are terminal and disagree; otherwise the last event's, or the top-level one
+  without events. The top-level field is kept as `reported_status`/`reported_status_raw`.
+- Duplicates are (canonical status, instant): `queued` and `PENDING` at the same
+  instant written `Z` and `+02:00` are one event; the first in array order is kept.
+- `queued_seconds` = first RUNNING - first event even for a re-queued job (the
+  second queue wait is part of running_seconds); NULL when the job never ran.
+  `running_seconds` = first terminal event - first RUNNING; NULL without either.
+  `total_seconds` = first terminal event - first event; with no events, for a
+  terminal job, completed_at (else updated_at) - created_at; otherwise NULL.
+- `core.jobs.fetched_at` is when its current payload's content was first fetched
+  (an identical re-fetch is not stored); the ledger has the last attempt.
+- stuck_jobs: the threshold history is the p99 of `duration_seconds` of transitions
+  out of that status among terminal jobs of that type; without history the floor.
+"""
+
+# Table names in the f-strings below come only from fixed tuples in this module and
+# the SQL from warehouse/*/*.sql; values are always bound as parameters.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+
+from warehouse.db import first_row, sql, transaction
+from warehouse.what_changed import RegressionSettings
+
+CORE_TABLES = ("job_events", "job_status_transitions", "jobs")
+MARTS = (
+    "job_durations",  # first: duration_stats and job_trees read it
+    "failure_rates",
+    "duration_stats",
+    "transition_matrix",
+    "stuck_jobs",
+    "job_trees",
+    "regressions",  # reads job_durations
+)
+DEFAULT_STUCK_FLOOR_SECONDS = 3600.0
+
+
+@contextmanager
+def bulk_settings(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Let DuckDB write in parallel without keeping row order (every reader of these
+    tables orders explicitly), restoring the session's setting afterwards."""
+    row = first_row(con.execute("SELECT current_setting('preserve_insertion_order')"))
+    before = bool(row[0]) if row else True
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        con.execute(f"SET preserve_insertion_order = {'true' if before else 'false'}")
+
+
+def stage_payloads(con: duckdb.DuckDBPyConnection) -> None:
+    """Parse the payloads of `_payload_scope` (temp table or view) into temp table
+    `_stg_payloads`: one row per payload with its verdict (quarantine reason or NULL),
+    its fields, its ordered events as a list, and the per-job event figures."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _stg_payloads AS {sql('core', 'stg_payloads')}")
+
+
+CORE_CHUNK = 250_000
+"""payload_seq values per core chunk: one transaction each, and the bound on the staging
+temp table's memory (no spilling under a memory_limit)."""
+
+
+@dataclass(frozen=True)
+class CoreSummary:
+    """What one core derivation did: the payload_seq range it processed (None: nothing
+    new), the jobs whose core rows it replaced, its chunks and its time."""
+
+    from_seq: int | None
+    to_seq: int | None
+    jobs_changed: int
+    chunks: int
+    seconds: float
+    rebuilt: bool = False
+
+    def as_metadata(self) -> dict[str, object]:
+        return {"payload_seq_from": self.from_seq, "payload_seq_to": self.to_seq,
+                "jobs_changed": self.jobs_changed, "chunks": self.chunks,
+                "seconds": round(self.seconds, 3), "rebuilt": self.rebuilt}
+
+
+def core_watermark(con: duckdb.DuckDBPyConnection) -> int:
+    """The highest payload_seq core has derived (0: none)."""
+    row = first_row(con.execute("SELECT max(payload_seq) FROM ops.core_watermark"))
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def derive_core(con: duckdb.DuckDBPyConnection, *, chunk_size: int = CORE_CHUNK) -> CoreSummary:
+    """Bring core up to date with raw: the payloads stored since the watermark, in chunks
+    of `chunk_size` payload_seq values, one transaction per chunk (its core rows and the
+    watermark together), so a crash loses at most the chunk in flight.
+
+    A job's core rows come from its current payload: its highest-`payload_seq` payload
+    that is not quarantined; a quarantined fetch leaves its last good state.
+    """
+    with bulk_settings(con):
+        return _derive(con, chunk_size, rebuilt=False)
+
+
+def rebuild_from_raw(con: duckdb.DuckDBPyConnection, *,
+                     chunk_size: int = CORE_CHUNK) -> CoreSummary:
+    """Recompute all of core from raw: `derive_core` with the watermark reset.
+
+    Also refreshes `ops.job_ledger.is_terminal` of loaded jobs from the rebuilt core
+    (a changed rule reaches the ledger this way).
+    """
+    with bulk_settings(con):
+        with transaction(con):
+            for table in CORE_TABLES:
+                con.execute(f"DELETE FROM core.{table}")
+            con.execute("UPDATE ops.core_watermark SET payload_seq = 0, derived_at = now()")
+        summary = _derive(con, chunk_size, rebuilt=True)
+        con.execute(
+            """
+            UPDATE ops.job_ledger AS ledger SET is_terminal = jobs.is_terminal
+            FROM core.jobs AS jobs
+            WHERE ledger.job_id = jobs.job_id AND ledger.outcome = 'loaded'
+              AND ledger.is_terminal IS DISTINCT FROM jobs.is_terminal
+            """
+        )
+    return summary
+
+
+def _derive(con: duckdb.DuckDBPyConnection, chunk_size: int, *, rebuilt: bool) -> CoreSummary:
+    started = time.monotonic()
+    watermark = core_watermark(con)
+    row = first_row(con.execute("SELECT max(payload_seq) FROM raw.latest_payloads"))
+    high = int(row[0]) if row and row[0] is not None else 0
+    if high <= watermark:
+        return CoreSummary(None, None, 0, 0, time.monotonic() - started, rebuilt)
+    # Each job's current payload among those stored since the watermark: a job stored
+    # several times is derived once. Zone maps on payload_seq (raw is appended in
+    # payload_seq order) skip what core already holds.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _current_seqs AS
+        SELECT max(payload_seq) AS payload_seq FROM raw.job_payloads
+        WHERE payload_seq > $low AND payload_seq <= $high
+          AND quarantine_reason IS NULL AND payload IS NOT NULL
+        GROUP BY job_id
+        """,
+        {"low": watermark, "high": high},
+    )
+    jobs = chunks = 0
+    for chunk_low in range(watermark + 1, high + 1, chunk_size):
+        chunk_high = min(chunk_low + chunk_size - 1, high)
+        jobs += _derive_chunk(con, chunk_low, chunk_high, everything=rebuilt)
+        chunks += 1
+    con.execute("DROP TABLE IF EXISTS _current_seqs")
+    return CoreSummary(watermark + 1, high, jobs, chunks, time.monotonic() - started, rebuilt)
+
+
+def _derive_chunk(con: duckdb.DuckDBPyConnection, low: int, high: int, *,
+                  everything: bool) -> int:
+    """One chunk's transaction: replace the core rows of the jobs whose current payload
+    lies in payload_seq [low, high], and move the watermark to `high`."""
+    with transaction(con):
+        # A view: the JSON text is never copied into a temp table; stg_payloads parses
+        # it once. The bounds are integers computed above (views take no parameters).
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP VIEW _payload_scope AS
+            SELECT job_id, payload_seq, fetched_at, payload
+            FROM raw.job_payloads
+            WHERE payload_seq BETWEEN {low:d} AND {high:d}
+              AND payload_seq IN (SELECT payload_seq FROM _current_seqs
+                                  WHERE payload_seq BETWEEN {low:d} AND {high:d})
+            """
+        )
+        stage_payloads(con)
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW _core_source AS "
+            "SELECT * FROM _stg_payloads WHERE quarantine_reason IS NULL"
+        )
+        if not everything:  # a rebuild starts from empty tables: nothing to replace
+            for table in CORE_TABLES:
+                con.execute(
+                    f"DELETE FROM core.{table} WHERE job_id IN (SELECT job_id FROM _core_source)"
+                )
+        for table in CORE_TABLES:
+            con.execute(f"INSERT INTO core.{table} BY NAME {sql('core', table)}")
+        row = first_row(con.execute("SELECT count(*) FROM _core_source"))
+        con.execute("UPDATE ops.core_watermark SET payload_seq = $high, derived_at = now()",
+                    {"high": high})
+        for view in ("_core_source", "_payload_scope"):
+            con.execute(f"DROP VIEW IF EXISTS {view}")
+        con.execute("DROP TABLE IF EXISTS _stg_payloads")
+    return int(row[0]) if row else 0
+
+
+def refresh_marts(
+    con: duckdb.DuckDBPyConnection,
+    now: datetime | None = None,
+    stuck_floor_seconds: float = DEFAULT_STUCK_FLOOR_SECONDS,
+    regressions: RegressionSettings | None = None,
+) -> dict[str, int]:
+    """Recompute every mart from core in one transaction; returns rows per mart.
+
+    `now` (aware; default: the current time) is when stuck_jobs measures ages and where
+    the regressions' current window ends; `stuck_floor_seconds` is the least time in a
+    status that counts as stuck; `regressions` the windows and thresholds of
+    marts.regressions (default: `RegressionSettings()`).
+    """
+    now = now or datetime.now(UTC)
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    with bulk_settings(con):
+        return _refresh_marts(con, now, stuck_floor_seconds,
+                              regressions or RegressionSettings())
+
+
+def _refresh_marts(
+    con: duckdb.DuckDBPyConnection, now: datetime, stuck_floor_seconds: float,
+    regressions: RegressionSettings,
+) -> dict[str, int]:
+    rows: dict[str, int] = {}
+    with transaction(con):
+        for mart in MARTS:
+            con.execute(f"DELETE FROM marts.{mart}")
+            query = f"INSERT INTO marts.{mart} BY NAME {sql('marts', mart)}"
+            if mart == "stuck_jobs":
+                con.execute(query, {"now": now, "floor_seconds": float(stuck_floor_seconds)})
+            elif mart == "regressions":
+                con.execute(query, regressions.params(now))
+            else:
+                con.execute(query)
+            count = first_row(con.execute(f"SELECT count(*) FROM marts.{mart}"))
+            rows[mart] = int(count[0]) if count else 0
+    return rows
