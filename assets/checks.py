@@ -12,14 +12,8 @@ import dagster as dg
 
 from pipelines.resources import WarehouseResource
 from pipelines.services.intake import utcnow
+from warehouse import registry, what_changed
 from warehouse.db import first_row, sql
-from warehouse.what_changed import (
-    describe,
-    describe_windows,
-    format_value,
-    regressions,
-    windows,
-)
 
 FRESHNESS_WINDOW = timedelta(hours=2)  # the hourly schedule, plus slack
 
@@ -43,42 +37,24 @@ def _result(found: dict[str, Any], severity: dg.AssetCheckSeverity,
     )
 
 
-def _check(name: str, asset: list[str], description: str, *, blocking: bool,
-           **params: Any) -> dg.AssetChecksDefinition:
-    severity = dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN
+def _check(table: registry.Table, check: registry.Check) -> dg.AssetChecksDefinition:
+    severity = dg.AssetCheckSeverity.ERROR if check.blocking else dg.AssetCheckSeverity.WARN
 
-    @dg.asset_check(asset=dg.AssetKey(asset), name=name, blocking=blocking,
-                    description=description)
-    def check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        values = {k: (v() if callable(v) else v) for k, v in params.items()}
-        return _result(_query(warehouse, name, **values), severity, description)
+    @dg.asset_check(asset=dg.AssetKey(table.key), name=check.name, blocking=check.blocking,
+                    description=check.description)
+    def evaluate(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        return _result(_query(warehouse, check.name), severity, check.description)
 
-    return check
+    return evaluate
 
 
-CHECKS = [
-    _check("ledger_outcomes", ["ops", "job_ledger"],
-           "Every requested ID has exactly one ledger row with a known outcome.", blocking=True),
-    _check("unique_jobs", ["core", "jobs"], "One row per job.", blocking=True),
-    _check("unique_events", ["core", "job_events"],
-           "(job_id, event_seq) is unique and runs 0..n-1 per job.", blocking=True),
-    _check("transitions_match_events", ["core", "job_status_transitions"],
-           "Each job has one transition fewer than events, each numbered once.", blocking=True),
-    _check("unknown_statuses", ["core", "job_events"],
-           "Status spellings outside the canonical mapping.", blocking=False),
-    _check("messy_events", ["core", "jobs"],
-           "Payloads with events out of time order or exact duplicates (repaired in core).",
-           blocking=False),
-    _check("status_disagrees", ["core", "jobs"],
-           "Top-level status differs from the last event's (core.jobs.status takes the "
-           "terminal one, the top-level first).",
-           blocking=False),
-    _check("stuck_jobs", ["marts", "stuck_jobs"],
-           "Non-terminal jobs stuck longer than their threshold.", blocking=False),
-]
+# The checks the registry declares beside each table (warehouse/*/tables.yml), each the
+# SQL of checks/<name>.sql.
+CHECKS = [_check(table, check) for table in registry.tables() for check in table.checks]
 
 
-@dg.asset_check(asset=dg.AssetKey(["raw", "job_payloads"]), name="freshness",
+@dg.asset_check(asset=dg.AssetKey(registry.table("raw.job_payloads").key),
+                name="freshness",
                 description=f"A payload was fetched within the last {FRESHNESS_WINDOW}.")
 def freshness(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     found = _query(warehouse, "freshness", now=utcnow())
@@ -91,28 +67,32 @@ def freshness(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     )
 
 
-@dg.asset_check(asset=dg.AssetKey(["marts", "regressions"]), name="regressions",
+@dg.asset_check(asset=dg.AssetKey(registry.table(what_changed.TABLE).key),
+                name=what_changed.CHECK,
                 description="Job types and metrics that got materially and significantly worse "
                             "in the current window (docs/regressions.md).")
-def regressions_check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+def what_changed_check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     with warehouse.connect() as con:
-        found = regressions(con)
-        bounds = windows(con)
+        found = what_changed.flagged(con)
+        bounds = what_changed.windows(con)
     metadata: dict[str, Any] = {
         "regressions": len(found),
-        "compared": describe_windows(bounds) if bounds else "no jobs in either window",
+        "compared": what_changed.describe_windows(bounds) if bounds
+        else "no jobs in either window",
     }
     if found:
+        value = what_changed.format_value
         lines = ["| job type | metric | baseline → current | jobs | p-value |",
                  "|---|---|---|---|---|"]
         lines += [f"| {r['job_type']} | {r['metric']} | "
-                  f"{format_value(r['metric'], r['baseline_value'])} → "
-                  f"{format_value(r['metric'], r['current_value'])} | "
+                  f"{value(r['metric'], r['baseline_value'])} → "
+                  f"{value(r['metric'], r['current_value'])} | "
                   f"{r['baseline_n']} → {r['current_n']} | {r['p_value']:.2g} |" for r in found]
         metadata["flagged"] = dg.MetadataValue.md("\n".join(lines))
     return dg.AssetCheckResult(passed=not found, severity=dg.AssetCheckSeverity.WARN,
-                               description="; ".join(describe(r) for r in found)
+                               description="; ".join(what_changed.describe_change(r)
+                                                     for r in found)
                                or "nothing significant", metadata=metadata)
 
 
-ALL_CHECKS = [*CHECKS, freshness, regressions_check]
+ALL_CHECKS = [*CHECKS, freshness, what_changed_check]

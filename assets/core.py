@@ -6,16 +6,9 @@ import dagster as dg
 from assets.metadata import table_metadata
 from pipelines.instance import WAREHOUSE_POOL
 from pipelines.resources import WarehouseResource
-from warehouse import derive_core, rebuild_from_raw
+from warehouse import derive_core, rebuild_from_raw, registry
 
-CORE_DESCRIPTIONS = {
-    "jobs": "One row per job: its latest state (canonical `status`, type, target, parent, "
-            "created/updated/completed times, error) and its payload.",
-    "job_events": "One row per event of a job, ordered by time (ties in the API's order); "
-                  "exact duplicates counted once. `status` canonical, `status_raw` as sent.",
-    "job_status_transitions": "One row per consecutive pair of a job's events; "
-                              "`duration_seconds` is the time spent in `from_status`.",
-}
+CORE = registry.layer("core")
 
 
 class CoreConfig(dg.Config):
@@ -26,9 +19,9 @@ class CoreConfig(dg.Config):
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(["core", name], deps=[["raw", "job_payloads"]], description=text,
-                     group_name="core", kinds={"duckdb"})
-        for name, text in CORE_DESCRIPTIONS.items()
+        dg.AssetSpec(table.key, deps=[registry.table("raw.job_payloads").key],
+                     description=table.description, group_name="core", kinds={"duckdb"})
+        for table in CORE
     ],
     pool=WAREHOUSE_POOL,
 )
@@ -43,8 +36,8 @@ def core_tables(
             f"{'rebuilt' if config.rebuild else 'derived'} core: payload_seq "
             f"{summary.from_seq}..{summary.to_seq}, {summary.jobs_changed} jobs changed in "
             f"{summary.chunks} chunks, {summary.seconds:.2f} s")
-        for name in CORE_DESCRIPTIONS:
+        for table in CORE:
             yield dg.MaterializeResult(
-                asset_key=["core", name],
-                metadata=table_metadata(con, "core", name, **summary.as_metadata()),
+                asset_key=table.key,
+                metadata=table_metadata(con, table, **summary.as_metadata()),
             )

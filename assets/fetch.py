@@ -8,12 +8,14 @@ from pipelines.instance import WAREHOUSE_POOL
 from pipelines.resources import BedrockApiResource, WarehouseResource, fatal_api_errors
 from pipelines.services.fetch import combined_metadata, fetch_and_load, pending_ids
 from pipelines.services.progress import ProgressReporter
-from warehouse import count_to_fetch
+from warehouse import count_to_fetch, registry
 from warehouse.publish import PeriodicPublisher
 
 # Parents of fetched jobs are registered as they are found and fetched in the
 # next round; trees in the docs are at most four levels deep.
 MAX_PARENT_ROUNDS = 6
+
+TABLE = registry.table("raw.job_payloads")
 
 
 class FetchConfig(dg.Config):
@@ -35,15 +37,12 @@ class FetchConfig(dg.Config):
 
 
 @dg.asset(
-    key=["raw", "job_payloads"],
+    key=TABLE.key,
     deps=[["ops", "job_ledger"]],
     group_name="fetch",
     pool=WAREHOUSE_POOL,
     kinds={"duckdb"},
-    description=(
-        "Every distinct payload `GET /jobs/{id}` returned, as JSON, append-only. Only IDs that "
-        "are new, not yet terminal or failed are fetched: terminal jobs never change."
-    ),
+    description=TABLE.description,
 )
 def job_payloads(
     context: dg.AssetExecutionContext,
@@ -97,6 +96,6 @@ def job_payloads(
     metadata["publish_seconds_during_fetch"] = round(
         sum(p.seconds for p in publisher.published), 3)
     with warehouse.connect() as con:
-        metadata = table_metadata(con, "raw", "job_payloads", **metadata)
+        metadata = table_metadata(con, TABLE, **metadata)
     return dg.MaterializeResult(metadata=metadata)
 

@@ -14,6 +14,9 @@ from pipelines.resources import (
 )
 from pipelines.services.id_files import IntakeError, inbox_files, read_ids, set_aside
 from pipelines.services.intake import discover, register_batch, register_file, utcnow
+from warehouse import registry
+
+TABLE = registry.table("ops.job_ledger")
 
 
 class IntakeConfig(dg.Config):
@@ -26,15 +29,11 @@ class IntakeConfig(dg.Config):
 
 
 @dg.asset(
-    key=["ops", "job_ledger"],
+    key=TABLE.key,
     group_name="intake",
     pool=WAREHOUSE_POOL,
     kinds={"duckdb"},
-    description=(
-        "One row per requested job ID and how its latest fetch ended (`pending`, `loaded`, "
-        "`not_found`, `forbidden`, `invalid_id`, `failed`, `quarantined`). IDs come from "
-        "inbox files, run config, `GET /jobs` discovery and fetched jobs' parents."
-    ),
+    description=TABLE.description,
 )
 def job_ledger(
     context: dg.AssetExecutionContext,
@@ -68,7 +67,7 @@ def job_ledger(
                          f"invalid, {c.duplicates} duplicate lines, {c.blank_lines} blank")
     with warehouse.connect() as con:
         metadata = table_metadata(
-            con, "ops", "job_ledger",
+            con, TABLE,
             new_ids=sum(c.new for c in counts) + (discovered or 0),
             invalid_ids=sum(c.invalid for c in counts),
             discovered=discovered if discovered is not None else "off",

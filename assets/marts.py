@@ -1,55 +1,19 @@
-"""Marts: durations, failure rates, percentiles, transitions, stuck jobs, job trees and
-regressions."""
-
+"""Marts: the SQL models of `warehouse/marts/`, refreshed from core in one step, in the
+registry's run order (`warehouse/marts/tables.yml`)."""
 
 from datetime import datetime
 
 import dagster as dg
 
-from assets.metadata import mart_trends, preview, table_metadata
+from assets.metadata import table_metadata
 from pipelines.instance import WAREHOUSE_POOL
 from pipelines.resources import WarehouseResource
 from pipelines.services.intake import utcnow
-from warehouse import refresh_marts
-from warehouse.what_changed import RegressionSettings, describe, regressions
+from warehouse import registry
+from warehouse.transform import DEFAULT_STUCK_FLOOR_SECONDS, refresh_marts
+from warehouse.what_changed import RegressionSettings, describe_change, flagged
 
-# (description, ORDER BY for the preview): fixed strings, never input.
-MARTS = {
-    "job_durations": ("Per job: final status, queued/running/total seconds, run attempts "
-                      "(re-queues) and number of events.", "total_seconds DESC NULLS LAST"),
-    "failure_rates": ("Per day of creation and job type: jobs, completed, failed, canceled and "
-                      "the failure rate with its 95% Wilson interval.",
-                      "failure_rate_ci_low DESC NULLS LAST, jobs DESC"),
-    "duration_stats": ("Per job type and phase (queued, running, total): n, mean, p50, p90, "
-                       "p95, p99 and max seconds.", "p95_seconds DESC NULLS LAST"),
-    "transition_matrix": ("Per (from, to) status pair: how often it happens and how long the "
-                          "from-status lasted (mean, p50, p95).", "n DESC"),
-    "stuck_jobs": ("Non-terminal jobs in their status for longer than its threshold (the p99 "
-                   "of finished jobs of the type, at least the floor).", "age_seconds DESC"),
-    "job_trees": ("Per parent job: children, failed and canceled children, the parent's total "
-                  "time and the span of its children.", "n_children DESC"),
-    "regressions": ("Per job type and metric (failure rate, re-queue share, p95 of queued, "
-                    "running and total seconds): the last 24 h of created_at against the 14 "
-                    "days before, with a one-sided p-value; is_regression flags what got "
-                    "materially and significantly worse (docs/regressions.md).",
-                    "is_regression DESC, p_value NULLS LAST"),
-}
-
-# The preview's columns: the rows worth reading (the slowest jobs and types, the highest
-# failure rates with evidence, the regressions) in few enough columns to read in the UI's
-# dialog without scrolling sideways.
-PREVIEW_COLUMNS = {
-    "job_durations": ("job_type", "final_status", "queued_seconds", "running_seconds",
-                      "total_seconds", "run_attempts"),
-    "failure_rates": ("day", "job_type", "jobs", "failed", "failure_rate",
-                      "failure_rate_ci_low"),
-    "duration_stats": ("job_type", "phase", "n", "p50_seconds", "p95_seconds", "max_seconds"),
-    "transition_matrix": ("from_status", "to_status", "n", "p50_seconds", "p95_seconds"),
-    "stuck_jobs": ("job_type", "status", "status_since", "age_seconds", "threshold_seconds"),
-    "job_trees": ("parent_type", "n_children", "children_failed", "parent_total_seconds"),
-    "regressions": ("job_type", "metric", "baseline_value", "current_value", "current_n",
-                    "p_value", "is_regression"),
-}
+MARTS = registry.layer("marts")
 
 
 _REGRESSION_DEFAULTS = RegressionSettings()
@@ -95,18 +59,17 @@ class RegressionsConfig(dg.Config):
 
 
 class MartsConfig(dg.Config):
-    stuck_floor_seconds: float = 3600.0
-    """The least time in a status that counts as stuck, whatever history says."""
+    stuck_floor_seconds: float = DEFAULT_STUCK_FLOOR_SECONDS
+    """The least time in a status that counts as stuck, whatever history says (3600)."""
     regressions: RegressionsConfig = RegressionsConfig()
-    """Windows and thresholds of marts.regressions."""
+    """Windows and thresholds of what changed (docs/regressions.md)."""
 
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(["marts", name], description=text, group_name="marts", kinds={"duckdb"},
-                     deps=[["core", "jobs"], ["core", "job_events"],
-                           ["core", "job_status_transitions"]])
-        for name, (text, _) in MARTS.items()
+        dg.AssetSpec(table.key, description=table.description, group_name="marts",
+                     kinds={"duckdb"}, deps=[core.key for core in registry.layer("core")])
+        for table in MARTS
     ],
     pool=WAREHOUSE_POOL,
 )
@@ -114,17 +77,9 @@ def mart_tables(context: dg.AssetExecutionContext, config: MartsConfig,
                 warehouse: WarehouseResource):
     with warehouse.connect() as con:
         rows = refresh_marts(con, now=utcnow(), stuck_floor_seconds=config.stuck_floor_seconds,
-                             regressions=config.regressions.settings())
+                             regression_settings=config.regressions.settings())
         context.log.info("marts refreshed: " + ", ".join(f"{k} {v}" for k, v in rows.items()))
-        found = regressions(con)
-        for row in found:
-            context.log.warning(f"regression: {describe(row)}")
-        trends = mart_trends(con)  # numbers Dagster plots across runs
-        for name, (_, order_by) in MARTS.items():
-            yield dg.MaterializeResult(
-                asset_key=["marts", name],
-                metadata=table_metadata(
-                    con, "marts", name, **trends.get(name, {}),
-                    preview=preview(con, "marts", name, order_by,
-                                    columns=PREVIEW_COLUMNS[name])),
-            )
+        for row in flagged(con):
+            context.log.warning(f"regression: {describe_change(row)}")
+        for table in MARTS:
+            yield dg.MaterializeResult(asset_key=table.key, metadata=table_metadata(con, table))

@@ -1,80 +1,54 @@
-"""Materialization metadata read off the warehouse: row counts, column schemas, previews."""
+"""Materialization metadata read off the warehouse, as the table registry describes it: row
+counts, column schemas with meanings, previews and the figures plotted across runs."""
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 import dagster as dg
 import duckdb
 import pandas as pd
 
+from warehouse import registry
 from warehouse.db import first_row, sql
 
-# Every table an asset may describe: identifiers come from here, never from input.
-TABLES = frozenset({
-    ("ops", "job_ledger"), ("raw", "job_payloads"),
-    ("core", "jobs"), ("core", "job_events"), ("core", "job_status_transitions"),
-    ("marts", "job_durations"), ("marts", "failure_rates"), ("marts", "duration_stats"),
-    ("marts", "transition_matrix"), ("marts", "stuck_jobs"), ("marts", "job_trees"),
-    ("marts", "regressions"),
-})
 
-
-def _checked(schema: str, table: str) -> str:
-    if (schema, table) not in TABLES:
-        raise ValueError(f"unknown table {schema}.{table}")
-    return f"{schema}.{table}"
-
-
-def row_count(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
-    row = first_row(con.execute(f"SELECT count(*) FROM {_checked(schema, table)}"))  # noqa: S608
+def row_count(con: duckdb.DuckDBPyConnection, table: registry.Table) -> int:
+    row = first_row(con.execute(f"SELECT count(*) FROM {table.qualified}"))  # noqa: S608
     return int(row[0]) if row else 0
 
 
-@cache
-def _column_meanings() -> dict[str, str]:
-    from pipelines.tools.docs.dictionary import migration_comments
-
-    return migration_comments()
-
-
-def column_description(schema: str, table: str, column: str) -> str | None:
-    """The column's meaning, from the same source as docs/data-dictionary.md."""
-    from pipelines.tools.docs.dictionary import describe
-
-    return describe(f"{schema}.{table}", column, _column_meanings()) or None
-
-
-def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tuple[str, str]]:
-    _checked(schema, table)
+def _columns(con: duckdb.DuckDBPyConnection, table: registry.Table) -> list[tuple[str, str]]:
     return con.execute(
         """
         SELECT column_name, data_type FROM information_schema.columns
         WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position
         """,
-        [schema, table],
+        [table.schema, table.name],
     ).fetchall()
 
 
-def column_schema(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dg.TableSchema:
-    """Names, types and meanings of the table's columns (the UI's column schema)."""
+def column_schema(con: duckdb.DuckDBPyConnection, table: registry.Table) -> dg.TableSchema:
+    """Names and types of the table's columns (from the warehouse) with their meanings
+    (from the registry, as in docs/data-dictionary.md): the UI's column schema."""
     return dg.TableSchema(columns=[
-        dg.TableColumn(name, kind, description=column_description(schema, table, name))
-        for name, kind in _columns(con, schema, table)])
+        dg.TableColumn(name, kind, description=column.description
+                       if (column := table.column(name)) else None)
+        for name, kind in _columns(con, table)])
 
 
-def preview(con: duckdb.DuckDBPyConnection, schema: str, table: str, order_by: str,
-            limit: int = 10, columns: tuple[str, ...] = ()) -> dg.MarkdownMetadataValue:
-    """The table's top rows as markdown: `columns` (default all) in `order_by` order.
-    `order_by` is a fixed string from the caller; `columns` must be the table's."""
-    known = {name for name, _ in _columns(con, schema, table)}
-    if not set(columns) <= known:
-        raise ValueError(f"not columns of {schema}.{table}: {sorted(set(columns) - known)}")
-    selected = ", ".join(columns) if columns else "*"
+def preview(con: duckdb.DuckDBPyConnection, table: registry.Table,
+            limit: int = 10) -> dg.MarkdownMetadataValue:
+    """The table's top rows as markdown: the registry's preview columns in its order
+    (fixed strings from `tables.yml`, never input; the columns checked against the table)."""
+    if table.preview is None:
+        raise ValueError(f"{table.qualified} has no preview in the registry")
+    known = {name for name, _ in _columns(con, table)}
+    if missing := set(table.preview.columns) - known:
+        raise ValueError(f"not columns of {table.qualified}: {sorted(missing)}")
     frame = con.execute(
-        f"SELECT {selected} FROM {_checked(schema, table)} "  # noqa: S608
-        f"ORDER BY {order_by} LIMIT ?",
+        f"SELECT {', '.join(table.preview.columns)} FROM {table.qualified} "  # noqa: S608
+        f"ORDER BY {table.preview.order_by} LIMIT ?",
         [limit],
     ).df()
     align = tuple("right" if pd.api.types.is_numeric_dtype(frame[c])
@@ -93,32 +67,26 @@ def preview(con: duckdb.DuckDBPyConnection, schema: str, table: str, order_by: s
                                                  colalign=align))
 
 
-def table_metadata(con: duckdb.DuckDBPyConnection, schema: str, table: str,
+def table_metadata(con: duckdb.DuckDBPyConnection, table: registry.Table,
                    **extra: Any) -> dict[str, Any]:
-    """Row count and column schema, in Dagster's well-known keys, plus `extra`."""
-    return {
-        "dagster/row_count": row_count(con, schema, table),
-        "dagster/column_schema": column_schema(con, schema, table),
-        "table": f"{schema}.{table}",
-        **extra,
+    """Row count and column schema, in Dagster's well-known keys, the figures of the
+    table's trend query (Dagster plots numeric metadata across runs), its preview, and
+    `extra`."""
+    metadata: dict[str, Any] = {
+        "dagster/row_count": row_count(con, table),
+        "dagster/column_schema": column_schema(con, table),
+        "table": table.qualified,
     }
+    if table.trend_query:
+        metadata.update(trend_figures(con, table.trend_query))
+    if table.preview:
+        metadata["preview"] = preview(con, table)
+    return {**metadata, **extra}
 
 
-def mart_trends(con: duckdb.DuckDBPyConnection, busiest: int = 3) -> dict[str, dict[str, Any]]:
-    """Per mart, the numbers worth a trend line across runs (Dagster plots numeric
-    materialization metadata): the overall failure rate, the p95 total seconds of the
-    `busiest` job types, the regressions found, the stuck jobs."""
-    failure = con.execute(sql("queries", "trend_failure_rate")).fetchall()
-    terminal, rate = failure[0] if failure else (0, None)
-    p95 = con.execute(sql("queries", "trend_busiest_p95"), [busiest]).fetchall()
-    regressions = con.execute(
-        "SELECT count(*) FILTER (WHERE is_regression) FROM marts.regressions").fetchall()
-    stuck = con.execute("SELECT count(*) FROM marts.stuck_jobs").fetchall()
-    return {
-        "failure_rates": {"terminal_jobs": int(terminal),
-                          **({"overall_failure_rate": float(rate)} if rate is not None else {})},
-        "duration_stats": {f"p95_total_seconds {job_type}": round(float(value), 2)
-                           for job_type, value in p95},
-        "regressions": {"regressions_found": int(regressions[0][0])},
-        "stuck_jobs": {"stuck_now": int(stuck[0][0])},
-    }
+def trend_figures(con: duckdb.DuckDBPyConnection, query: str) -> dict[str, Any]:
+    """The figures of `queries/<query>.sql`: one row, a column per figure (NULLs left out)."""
+    cursor = con.execute(sql("queries", query))
+    names = [d[0] for d in cursor.description]
+    row = first_row(cursor) or ()
+    return {name: value for name, value in zip(names, row, strict=False) if value is not None}

@@ -2,17 +2,14 @@
 
 import dagster as dg
 
-from assets.core import CORE_DESCRIPTIONS
-from assets.marts import MARTS
 from pipelines.instance import WAREHOUSE_POOL
 from pipelines.resources import WarehouseResource
+from warehouse import registry
 from warehouse.publish import publish
 
 # Last in every job: after whatever else the job writes. A run whose blocking check
 # failed stops before it, so the copy never holds what a blocking check refused.
-UPSTREAM = [["ops", "job_ledger"], ["raw", "job_payloads"],
-            *(["core", name] for name in CORE_DESCRIPTIONS),
-            *(["marts", name] for name in MARTS), ["report", "jobs_report"]]
+UPSTREAM = [*(table.key for table in registry.asset_tables()), ["report", "jobs_report"]]
 
 
 @dg.asset(

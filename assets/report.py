@@ -4,15 +4,15 @@ import base64
 
 import dagster as dg
 
-from assets.marts import MARTS
 from pipelines.instance import WAREHOUSE_POOL
 from pipelines.resources import WarehouseResource
 from pipelines.services.report import CHARTS, KEY_CHART, build_report, report_path
+from warehouse import registry
 
 
 @dg.asset(
     key=["report", "jobs_report"],
-    deps=[["marts", name] for name in MARTS],
+    deps=[table.key for table in registry.layer("marts")],
     group_name="report",
     pool=WAREHOUSE_POOL,
     kinds={"html"},

@@ -17,9 +17,11 @@ from pipelines.jobs import ingest
 from pipelines.resources import AlertWebhookResource, InboxResource, WarehouseResource
 from pipelines.services.alerts import pending_alerts, send_new_alerts
 from pipelines.services.id_files import inbox_files
+from warehouse import registry, what_changed
 from warehouse.query import QueryError, open_read_only
 
-MARTS_KEY = dg.AssetKey(["marts", "regressions"])
+WATCHED = dg.AssetKey(registry.table(what_changed.TABLE).key)
+"""The mart whose refresh the alerts sensor follows: the last in the marts' run order."""
 
 
 @dg.sensor(job=ingest, minimum_interval_seconds=30,
@@ -64,7 +66,7 @@ def alerts_sensor(context: dg.SensorEvaluationContext, alerts: AlertWebhookResou
         return dg.SkipReason("BEDROCK_ALERT_WEBHOOK is not set: no alerts")
     # The cursor: the last marts refresh looked at, and when each alert was sent.
     state = json.loads(context.cursor) if context.cursor else {}
-    records = context.instance.fetch_materializations(MARTS_KEY, limit=1).records
+    records = context.instance.fetch_materializations(WATCHED, limit=1).records
     if not records or records[0].storage_id == state.get("event"):
         return dg.SkipReason("no new refresh of the marts")
     event = records[0]

@@ -25,7 +25,8 @@ import duckdb
 SQL_DIR = Path(__file__).resolve().parent
 STORAGE_VERSION = "v1.5.0"
 _MIGRATION = re.compile(r"^(\d{3})_(\w+)\.sql$")
-_LAYERS = ("schema", "land", "core", "marts", "checks", "reports", "cookbook")
+_LAYERS = ("schema", "land", "core", "marts", "checks", "queries", "cookbook")
+_PARAM = re.compile(r"\$([A-Za-z_]\w*)")
 
 
 @cache
@@ -34,6 +35,13 @@ def sql(layer: str, name: str) -> str:
     if layer not in _LAYERS or not re.fullmatch(r"\w+", name):
         raise ValueError(f"no SQL model {layer}/{name}")
     return (SQL_DIR / layer / f"{name}.sql").read_text()
+
+
+def sql_params(text: str) -> list[str]:
+    """The named parameters (`$name`) a SQL text binds, in order of first use; `--`
+    comments are not read."""
+    code = "\n".join(line.split("--", 1)[0] for line in text.splitlines())
+    return list(dict.fromkeys(_PARAM.findall(code)))
 
 
 def migrations() -> list[tuple[int, str]]:

@@ -30,8 +30,8 @@ Decisions where the contract is silent:
   out of that status among terminal jobs of that type; without history the floor.
 """
 
-# Table names in the f-strings below come only from fixed tuples in this module and
-# the SQL from warehouse/*/*.sql; values are always bound as parameters.
+# Table names in the f-strings below come only from the table registry and the SQL
+# from warehouse/*/*.sql; values are always bound as parameters.
 # ruff: noqa: S608
 
 from __future__ import annotations
@@ -41,23 +41,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import duckdb
 
-from warehouse.db import first_row, sql, transaction
+from warehouse import registry
+from warehouse.db import first_row, sql, sql_params, transaction
 from warehouse.what_changed import RegressionSettings
 
-CORE_TABLES = ("job_events", "job_status_transitions", "jobs")
-MARTS = (
-    "job_durations",  # first: duration_stats and job_trees read it
-    "failure_rates",
-    "duration_stats",
-    "transition_matrix",
-    "stuck_jobs",
-    "job_trees",
-    "regressions",  # reads job_durations
-)
 DEFAULT_STUCK_FLOOR_SECONDS = 3600.0
+"""The least time in a status that counts as stuck, whatever history says (1 h)."""
+
+
+def core_tables() -> tuple[str, ...]:
+    """The core tables the core step fills, in the registry's order."""
+    return tuple(t.name for t in registry.layer("core"))
 
 
 @contextmanager
@@ -130,7 +128,7 @@ def rebuild_from_raw(con: duckdb.DuckDBPyConnection, *,
     """
     with bulk_settings(con):
         with transaction(con):
-            for table in CORE_TABLES:
+            for table in core_tables():
                 con.execute(f"DELETE FROM core.{table}")
             con.execute("UPDATE ops.core_watermark SET payload_seq = 0, derived_at = now()")
         summary = _derive(con, chunk_size, rebuilt=True)
@@ -197,11 +195,11 @@ def _derive_chunk(con: duckdb.DuckDBPyConnection, low: int, high: int, *,
             "SELECT * FROM _stg_payloads WHERE quarantine_reason IS NULL"
         )
         if not everything:  # a rebuild starts from empty tables: nothing to replace
-            for table in CORE_TABLES:
+            for table in core_tables():
                 con.execute(
                     f"DELETE FROM core.{table} WHERE job_id IN (SELECT job_id FROM _core_source)"
                 )
-        for table in CORE_TABLES:
+        for table in core_tables():
             con.execute(f"INSERT INTO core.{table} BY NAME {sql('core', table)}")
         row = first_row(con.execute("SELECT count(*) FROM _core_source"))
         con.execute("UPDATE ops.core_watermark SET payload_seq = $high, derived_at = now()",
@@ -216,38 +214,34 @@ def refresh_marts(
     con: duckdb.DuckDBPyConnection,
     now: datetime | None = None,
     stuck_floor_seconds: float = DEFAULT_STUCK_FLOOR_SECONDS,
-    regressions: RegressionSettings | None = None,
+    regression_settings: RegressionSettings | None = None,
 ) -> dict[str, int]:
-    """Recompute every mart from core in one transaction; returns rows per mart.
+    """Recompute every mart from core in one transaction, in the registry's run order;
+    returns rows per mart.
 
-    `now` (aware; default: the current time) is when stuck_jobs measures ages and where
-    the regressions' current window ends; `stuck_floor_seconds` is the least time in a
-    status that counts as stuck; `regressions` the windows and thresholds of
-    marts.regressions (default: `RegressionSettings()`).
+    `now` (aware; default: the current time) is when stuck jobs' ages are measured and
+    where the current window of what changed ends; `stuck_floor_seconds` is the least
+    time in a status that counts as stuck; `regression_settings` the windows and
+    thresholds of what changed (default: `RegressionSettings()`). Each mart's SQL takes
+    the parameters it names (`$now`, `$floor_seconds`, the settings' own).
     """
     now = now or datetime.now(UTC)
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    params = {"now": now, "floor_seconds": float(stuck_floor_seconds),
+              **(regression_settings or RegressionSettings()).params(now)}
     with bulk_settings(con):
-        return _refresh_marts(con, now, stuck_floor_seconds,
-                              regressions or RegressionSettings())
+        return _refresh_marts(con, params)
 
 
-def _refresh_marts(
-    con: duckdb.DuckDBPyConnection, now: datetime, stuck_floor_seconds: float,
-    regressions: RegressionSettings,
-) -> dict[str, int]:
+def _refresh_marts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> dict[str, int]:
     rows: dict[str, int] = {}
     with transaction(con):
-        for mart in MARTS:
-            con.execute(f"DELETE FROM marts.{mart}")
-            query = f"INSERT INTO marts.{mart} BY NAME {sql('marts', mart)}"
-            if mart == "stuck_jobs":
-                con.execute(query, {"now": now, "floor_seconds": float(stuck_floor_seconds)})
-            elif mart == "regressions":
-                con.execute(query, regressions.params(now))
-            else:
-                con.execute(query)
-            count = first_row(con.execute(f"SELECT count(*) FROM marts.{mart}"))
-            rows[mart] = int(count[0]) if count else 0
+        for mart in registry.layer("marts"):
+            model = sql("marts", mart.name)
+            con.execute(f"DELETE FROM {mart.qualified}")
+            con.execute(f"INSERT INTO {mart.qualified} BY NAME {model}",
+                        {name: params[name] for name in sql_params(model)} or None)
+            count = first_row(con.execute(f"SELECT count(*) FROM {mart.qualified}"))
+            rows[mart.name] = int(count[0]) if count else 0
     return rows

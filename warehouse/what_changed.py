@@ -16,6 +16,10 @@ import duckdb
 
 from warehouse.db import sql
 
+TABLE = "marts.regressions"
+"""The mart this module reads; its SQL is `marts/regressions.sql`."""
+CHECK = "regressions"
+"""Its asset check: `checks/regressions.sql`, the flagged rows."""
 METRICS = ("failure_rate", "requeue_share", "queued_p95_seconds", "running_p95_seconds",
            "total_p95_seconds")
 
@@ -54,7 +58,7 @@ class RegressionSettings:
         window_end = values.pop("window_end") or now
         mid_p = bool(values.pop("mid_p"))
         return {
-            "now": window_end,
+            "window_end": window_end,
             "window_seconds": float(window_hours) * 3600.0,
             "baseline_seconds": float(baseline_days) * 86_400.0,
             "mid_p": mid_p,
@@ -62,9 +66,9 @@ class RegressionSettings:
         }
 
 
-def regressions(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+def flagged(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """The flagged rows of `marts.regressions`, worst (smallest p-value) first."""
-    cursor = con.execute(sql("checks", "regressions"))
+    cursor = con.execute(sql("checks", CHECK))
     columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
@@ -80,7 +84,7 @@ def format_value(metric: str, value: float | None) -> str:
 
 def windows(con: duckdb.DuckDBPyConnection) -> tuple[datetime, datetime, datetime] | None:
     """(baseline_start, window_start, window_end) of the last refresh, None before any rows."""
-    rows = con.execute("SELECT baseline_start, window_start, window_end FROM marts.regressions"
+    rows = con.execute(f"SELECT baseline_start, window_start, window_end FROM {TABLE}"  # noqa: S608
                        " LIMIT 1").fetchall()
     return tuple(rows[0]) if rows else None
 
@@ -91,7 +95,7 @@ def describe_windows(bounds: tuple[datetime, datetime, datetime]) -> str:
             f"{baseline_start:%Y-%m-%d %H:%M} – {window_start:%Y-%m-%d %H:%M} UTC")
 
 
-def describe(row: dict[str, Any]) -> str:
+def describe_change(row: dict[str, Any]) -> str:
     """One line for a flagged row: type, metric, baseline → current, p-value."""
     metric = row["metric"]
     return (f"{row['job_type']} {metric}: {format_value(metric, row['baseline_value'])} → "
@@ -99,11 +103,12 @@ def describe(row: dict[str, Any]) -> str:
             f"(n {row['baseline_n']} → {row['current_n']}, p={row['p_value']:.2g})")
 
 
-def has_regressions_table(con: duckdb.DuckDBPyConnection) -> bool:
-    """False for a warehouse from before schema version 6, opened read-only."""
+def is_computed(con: duckdb.DuckDBPyConnection) -> bool:
+    """False for a warehouse from before schema version 6 (no such mart), opened read-only."""
+    schema, name = TABLE.split(".")
     return bool(con.execute(
         "SELECT count(*) FROM information_schema.tables"
-        " WHERE table_schema = 'marts' AND table_name = 'regressions'").fetchall()[0][0])
+        " WHERE table_schema = ? AND table_name = ?", [schema, name]).fetchall()[0][0])
 
 
 @dataclass(frozen=True)
@@ -125,9 +130,9 @@ class WhatChanged:
 
 
 def what_changed_summary(con: duckdb.DuckDBPyConnection) -> WhatChanged:
-    if not has_regressions_table(con):
+    if not is_computed(con):
         return WhatChanged(False, None, [])
-    return WhatChanged(True, windows(con), regressions(con))
+    return WhatChanged(True, windows(con), flagged(con))
 
 
 def what_changed(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -137,5 +142,5 @@ def what_changed(con: duckdb.DuckDBPyConnection) -> list[str]:
     if found.windows is None:
         return [f"what changed: {found.heading}"]
     lines = [f"what changed ({found.heading}):"]
-    lines += [f"  {describe(row)}" for row in found.rows] or ["  nothing significant"]
+    lines += [f"  {describe_change(row)}" for row in found.rows] or ["  nothing significant"]
     return lines

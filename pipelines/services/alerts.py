@@ -27,8 +27,8 @@ from urllib.parse import urlsplit
 import duckdb
 import requests
 
+from warehouse import what_changed
 from warehouse.db import sql
-from warehouse.what_changed import format_value, has_regressions_table, regressions
 
 DEFAULT_WINDOW_SECONDS = 24 * 3600.0
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -74,13 +74,13 @@ def pending_alerts(con: duckdb.DuckDBPyConnection, run_url: str | None,
     the marts."""
     link = f"\nRun: {run_url}" if run_url else ""
     alerts = []
-    if has_regressions_table(con):
-        for row in regressions(con):
+    if what_changed.is_computed(con):
+        for row in what_changed.flagged(con):
             window = _seconds(row["window_start"], row["window_end"])
             metric = row["metric"]
             text = (f":warning: Regression: `{row['job_type']}` {metric} went from "
-                    f"{format_value(metric, row['baseline_value'])} to "
-                    f"{format_value(metric, row['current_value'])} "
+                    f"{what_changed.format_value(metric, row['baseline_value'])} to "
+                    f"{what_changed.format_value(metric, row['current_value'])} "
                     f"({_ratio(row['ratio'])}; {row['current_n']} jobs created "
                     f"{row['window_start']:%Y-%m-%d %H:%M} – {row['window_end']:%H:%M} UTC "
                     f"against {row['baseline_n']} before; p={row['p_value']:.2g}).{link}")

@@ -1,4 +1,4 @@
-"""The UI's metadata: column meanings from the data dictionary, readable previews, trend numbers."""
+"""The UI's metadata: column meanings from the registry, readable previews, trend numbers."""
 
 from __future__ import annotations
 
@@ -6,12 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from assets.marts import MARTS, PREVIEW_COLUMNS
-from assets.metadata import TABLES, column_schema, mart_trends, preview
-from pipelines.tools.docs.dictionary import describe, migration_comments
+from assets.metadata import column_schema, preview, table_metadata
 from tests.warehouse.conftest import load, loaded
 from tests.warehouse.test_regressions import NOW, _jobs
-from warehouse import connect, refresh_marts
+from warehouse import connect, refresh_marts, registry
 
 
 @pytest.fixture
@@ -29,46 +27,51 @@ def con(tmp_path):
         yield connection
 
 
-def test_every_column_of_every_asset_table_has_the_dictionarys_meaning(con):
-    comments = migration_comments()
-    for schema, table in sorted(TABLES):
-        for column in column_schema(con, schema, table).columns:
-            meaning = describe(f"{schema}.{table}", column.name, comments)
-            assert meaning and column.description == meaning, f"{schema}.{table}.{column.name}"
+def test_every_column_of_every_asset_table_has_the_registrys_meaning(con):
+    for table in registry.asset_tables():
+        columns = column_schema(con, table).columns
+        assert [c.name for c in columns] == [c.name for c in table.columns]
+        for column in columns:
+            assert column.description == table.column(column.name).description
+            assert column.description, f"{table.qualified}.{column.name}"
 
 
 def test_previews_are_narrow_and_show_what_matters_first(con):
-    assert set(PREVIEW_COLUMNS) == set(MARTS)
-    for name, (_, order_by) in MARTS.items():
-        text = preview(con, "marts", name, order_by, columns=PREVIEW_COLUMNS[name]).value
-        if name in ("stuck_jobs", "job_trees"):  # nothing stuck, no parents here
+    for table in registry.layer("marts"):
+        assert table.preview is not None and len(table.preview.columns) <= 7, table.qualified
+        text = preview(con, table).value
+        if not con.execute(f"SELECT count(*) FROM {table.qualified}").fetchone()[0]:
             assert text == "_(no rows)_"
             continue
         header = text.splitlines()[0]
-        assert [c.strip() for c in header.strip("|").split("|")] == list(PREVIEW_COLUMNS[name])
-        assert len(PREVIEW_COLUMNS[name]) <= 7
-    text = preview(con, "marts", "regressions", MARTS["regressions"][1],
-                   columns=PREVIEW_COLUMNS["regressions"]).value
-    first = text.splitlines()[2]
+        assert [c.strip() for c in header.strip("|").split("|")] == list(table.preview.columns)
+    first = preview(con, registry.table("marts.regressions")).value.splitlines()[2]
     assert "compare" in first and "failure_rate" in first and "True" in first
     assert "e-" in first  # the p-value in significant digits, not "0.00"
-    with pytest.raises(ValueError):
-        preview(con, "marts", "regressions", "p_value", columns=("job_type", "nope"))
+    with pytest.raises(ValueError, match="no preview"):
+        preview(con, registry.table("core.jobs"))
 
 
 def test_trend_numbers(con):
-    trends = mart_trends(con, busiest=2)
-    assert trends["regressions"] == {"regressions_found": 1}
+    def figures(name):
+        metadata = table_metadata(con, registry.table(name))
+        return {k: v for k, v in metadata.items()
+                if k not in ("dagster/row_count", "dagster/column_schema", "table", "preview")}
+
+    assert figures("marts.regressions") == {"regressions_found": 1}
     terminal, failed = con.execute(
         "SELECT count(*) FILTER (WHERE is_terminal), count(*) FILTER (WHERE final_status ="
         " 'FAILED') FROM marts.job_durations").fetchone()
-    assert trends["failure_rates"] == {"terminal_jobs": terminal,
-                                       "overall_failure_rate": pytest.approx(failed / terminal)}
+    assert figures("marts.failure_rates") == {
+        "terminal_jobs": terminal, "overall_failure_rate": pytest.approx(failed / terminal)}
     assert failed == 40 and terminal == 880
-    # The two busiest types (most jobs): compare (480) and parse (300), p95 of total time.
+    # The three busiest types (most jobs): compare (480), parse (300), legend_parse (100).
     p95 = dict(con.execute("SELECT job_type, p95_seconds FROM marts.duration_stats"
                            " WHERE phase = 'total'").fetchall())
-    assert trends["duration_stats"] == {"p95_total_seconds compare": round(p95["compare"], 2),
-                                        "p95_total_seconds parse": round(p95["parse"], 2)}
-    assert all(isinstance(v, float) for v in trends["duration_stats"].values())
-    assert trends["stuck_jobs"] == {"stuck_now": 0}
+    durations = figures("marts.duration_stats")
+    assert durations == {f"p95_total_seconds {t}": round(p95[t], 2)
+                         for t in ("compare", "parse", "legend_parse")}
+    assert all(isinstance(v, float) for v in durations.values())
+    assert figures("marts.stuck_jobs") == {"stuck_now": 0}
+    assert isinstance(figures("marts.failure_rates")["terminal_jobs"], int)
+    assert figures("marts.job_trees") == {}  # no trend query: counts and schema only

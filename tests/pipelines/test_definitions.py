@@ -12,11 +12,11 @@ from pathlib import Path
 import dagster as dg
 import yaml
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 
 
 def test_workspace_module_loads_definitions():
-    workspace = yaml.safe_load((Path(__file__).parents[1] / "workspace.yaml").read_text())
+    workspace = yaml.safe_load((ROOT / "workspace.yaml").read_text())
     module = workspace["load_from"][0]["python_module"]["module_name"]
     loaded = __import__(module, fromlist=["defs"])
     assert isinstance(loaded.defs, dg.Definitions)

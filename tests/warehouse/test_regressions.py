@@ -11,7 +11,7 @@ import pytest
 
 from tests.warehouse.conftest import load, loaded
 from warehouse import refresh_marts
-from warehouse.what_changed import METRICS, RegressionSettings, describe, regressions
+from warehouse.what_changed import METRICS, RegressionSettings, describe_change, flagged
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -107,7 +107,7 @@ def scenario(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 
 
 def _flagged(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
-    return {(r["job_type"], r["metric"]) for r in regressions(con)}
+    return {(r["job_type"], r["metric"]) for r in flagged(con)}
 
 
 def test_flags_exactly_what_got_worse(scenario: duckdb.DuckDBPyConnection) -> None:
@@ -131,7 +131,7 @@ def test_row_figures_and_windows(scenario: duckdb.DuckDBPyConnection) -> None:
     # The exact test's p-value by default; the mid-p when asked.
     assert row[10] == pytest.approx(exact_midp(20, 80, 20, 400, Fraction(1)), rel=1e-9)
     assert row[10] < 1e-6
-    refresh_marts(scenario, now=NOW, regressions=RegressionSettings(mid_p=True))
+    refresh_marts(scenario, now=NOW, regression_settings=RegressionSettings(mid_p=True))
     mid = scenario.execute("SELECT p_value FROM marts.regressions WHERE job_type = 'compare'"
                            " AND metric = 'failure_rate'").fetchone()[0]
     assert mid == pytest.approx(exact_midp(20, 80, 20, 400), rel=1e-9) and mid < row[10]
@@ -153,16 +153,16 @@ def test_small_types_do_not_alarm_until_the_minimum_is_lowered(
                            " FROM marts.regressions WHERE job_type = 'symbol_match'"
                            " AND metric = 'failure_rate'").fetchone()
     assert row[0] == 10 and row[1] == 1.0 and row[2] < 0.01 and row[3] is False
-    refresh_marts(scenario, now=NOW, regressions=RegressionSettings(min_current_n=10))
+    refresh_marts(scenario, now=NOW, regression_settings=RegressionSettings(min_current_n=10))
     assert ("symbol_match", "failure_rate") in _flagged(scenario)
 
 
 def test_thresholds_and_windows_are_settings(scenario: duckdb.DuckDBPyConnection) -> None:
     # A 5x failure rate is not material when 6x is asked for.
-    refresh_marts(scenario, now=NOW, regressions=RegressionSettings(rate_min_ratio=6.0))
+    refresh_marts(scenario, now=NOW, regression_settings=RegressionSettings(rate_min_ratio=6.0))
     assert ("compare", "failure_rate") not in _flagged(scenario)
     # A window of the last 2 hours holds too few jobs for anything.
-    refresh_marts(scenario, now=NOW, regressions=RegressionSettings(window_hours=2))
+    refresh_marts(scenario, now=NOW, regression_settings=RegressionSettings(window_hours=2))
     assert _flagged(scenario) == set()
     # A day later the bad day is baseline; the window holds only the 50 failed parse jobs
     # that were in the future before.
@@ -171,5 +171,5 @@ def test_thresholds_and_windows_are_settings(scenario: duckdb.DuckDBPyConnection
 
 
 def test_describe_reads_like_an_alert(scenario: duckdb.DuckDBPyConnection) -> None:
-    row = next(r for r in regressions(scenario) if r["metric"] == "failure_rate")
-    assert describe(row).startswith("compare failure_rate: 5.0% → 25.0% (n 400 → 80, p=")
+    row = next(r for r in flagged(scenario) if r["metric"] == "failure_rate")
+    assert describe_change(row).startswith("compare failure_rate: 5.0% → 25.0% (n 400 → 80, p=")

@@ -1,4 +1,5 @@
-"""Contract: contract tables and types exist, migrate in place, CLI 1.5 reads the file."""
+"""Contract: the registry describes the warehouse exactly, contract columns exist with their
+types, warehouses migrate in place, the DuckDB CLI 1.5 reads the file."""
 
 from __future__ import annotations
 
@@ -9,32 +10,8 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse import LATEST_VERSION, connect, rebuild_from_raw, schema_version
+from warehouse import LATEST_VERSION, connect, rebuild_from_raw, registry, schema_version
 from warehouse.db import migrations
-
-CONTRACT = {
-    "ops.job_ledger": "job_id, source, requested_at, last_attempt_at, attempts, outcome, "
-    "http_status, error_code, error_detail, request_id, is_terminal",
-    "raw.job_payloads": "job_id, fetched_at, payload, payload_sha256",
-    "core.jobs": "job_id, organization_id, project_id, job_type, status, status_raw, "
-    "target_type, target_id, parent_id, created_at, updated_at, completed_at, is_terminal, "
-    "error_code, error_message, payload, fetched_at",
-    "core.job_events": "job_id, event_seq, status, status_raw, event_at",
-    "core.job_status_transitions": "job_id, transition_seq, from_status, to_status, from_at, "
-    "to_at, duration_seconds",
-    "marts.job_durations": "job_id, job_type, project_id, final_status, is_terminal, "
-    "created_at, queued_seconds, running_seconds, total_seconds, run_attempts, n_events",
-    "marts.failure_rates": "day, job_type, jobs, completed, failed, canceled, failure_rate, "
-    "failure_rate_ci_low, failure_rate_ci_high",
-    "marts.duration_stats": "job_type, phase, n, mean_seconds, p50_seconds, p90_seconds, "
-    "p95_seconds, p99_seconds, max_seconds",
-    "marts.transition_matrix": "from_status, to_status, n, mean_seconds, p50_seconds, "
-    "p95_seconds",
-    "marts.stuck_jobs": "job_id, job_type, status, status_since, age_seconds, "
-    "threshold_seconds",
-    "marts.job_trees": "parent_id, parent_type, n_children, children_failed, "
-    "children_canceled, parent_total_seconds, children_span_seconds",
-}
 
 
 def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
@@ -50,9 +27,9 @@ def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
 
 def test_every_contract_column_exists_with_its_type(con: duckdb.DuckDBPyConnection) -> None:
     found = _columns(con)
-    for table, columns in CONTRACT.items():
-        for column in columns.split(", "):
-            assert column in found[table], f"{table}.{column}"
+    for table in registry.tables():
+        for column in table.contract:
+            assert column in found[table.qualified], f"{table.qualified}.{column}"
     for table, columns in found.items():
         for column, data_type in columns.items():
             if column.endswith("_at") or column == "status_since":
@@ -61,6 +38,21 @@ def test_every_contract_column_exists_with_its_type(con: duckdb.DuckDBPyConnecti
                 assert data_type == "DOUBLE", f"{table}.{column}"
     assert found["raw.job_payloads"]["payload"] == "JSON"
     assert found["core.jobs"]["payload"] == "JSON"
+
+
+def test_the_registry_describes_the_warehouse_exactly(con: duckdb.DuckDBPyConnection) -> None:
+    """Every table and column the migrations build is registered with its meaning, and the
+    registry names nothing they don't build: the docs and the UI can't miss or invent one."""
+    found = _columns(con)
+    assert {t.qualified for t in registry.tables()} == set(found)
+    for table in registry.tables():
+        assert [c.name for c in table.columns] == list(found[table.qualified]), table.qualified
+    kinds = dict(con.execute(
+        "SELECT table_schema || '.' || table_name, table_type FROM information_schema.tables"
+        " WHERE table_catalog = current_database()").fetchall())
+    for table in registry.tables():
+        assert (kinds[table.qualified] == "VIEW") == (table.kind == "view"), table.qualified
+    assert all(table.contract for table in registry.asset_tables())
 
 
 def test_reopening_keeps_version_and_data(wh_path: Path) -> None:

@@ -1,6 +1,6 @@
 -- marts.regressions: per (job_type, metric), the current window of created_at against
 -- the trailing baseline before it (docs/regressions.md). Reads marts.job_durations.
--- Parameters: $now (TIMESTAMPTZ, the window's end), $window_seconds, $baseline_seconds,
+-- Parameters: $window_end (TIMESTAMPTZ), $window_seconds, $baseline_seconds,
 -- $alpha, $min_current_n, $min_baseline_n, $rate_min_ratio, $rate_min_increase,
 -- $requeue_min_ratio, $requeue_min_increase, $p95_min_ratio, $p95_min_increase_seconds,
 -- $mid_p (BOOLEAN: Lancaster's mid-p instead of the exact test's p-value).
@@ -9,10 +9,10 @@
 -- on the jobs above the pooled 95th percentile (label-free, so the test stays exact).
 WITH bounds AS (
     SELECT
-        CAST($now AS TIMESTAMPTZ) AS window_end,
-        CAST($now AS TIMESTAMPTZ)
+        CAST($window_end AS TIMESTAMPTZ) AS window_end,
+        CAST($window_end AS TIMESTAMPTZ)
             - to_microseconds(CAST(round($window_seconds * 1e6) AS BIGINT)) AS window_start,
-        CAST($now AS TIMESTAMPTZ)
+        CAST($window_end AS TIMESTAMPTZ)
             - to_microseconds(CAST(round(($window_seconds + $baseline_seconds) * 1e6) AS BIGINT))
             AS baseline_start
 ),

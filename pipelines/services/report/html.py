@@ -15,8 +15,9 @@ from html import escape
 import pandas as pd
 
 from pipelines.services.report.charts import Chart
+from warehouse import what_changed
 from warehouse.db import sql
-from warehouse.what_changed import WhatChanged, format_value
+from warehouse.what_changed import WhatChanged
 
 MAX_TABLE_ROWS = 25
 
@@ -135,19 +136,19 @@ def _what_changed(changed: WhatChanged | None) -> str:
     """The first section: what got worse in the last window, or 'nothing significant'."""
     if changed is None:
         return ""
-    query = sql("checks", "regressions").strip()
+    query = sql("checks", what_changed.CHECK).strip()
     if changed.rows:
         items = "".join(
             f"<li><b>{escape(r['job_type'])}</b> {escape(r['metric'])}: "
-            f"{escape(format_value(r['metric'], r['baseline_value']))} → "
-            f"<b>{escape(format_value(r['metric'], r['current_value']))}</b> "
+            f"{escape(what_changed.format_value(r['metric'], r['baseline_value']))} → "
+            f"<b>{escape(what_changed.format_value(r['metric'], r['current_value']))}</b> "
             f"<span class='meta'>({r['baseline_n']:,} → {r['current_n']:,} jobs, "
             f"p = {r['p_value']:.2g})</span></li>" for r in changed.rows)
-        body = f"<ul data-regressions='{len(changed.rows)}'>{items}</ul>"
+        body = f"<ul data-flagged='{len(changed.rows)}'>{items}</ul>"
     elif changed.windows is not None:
-        body = "<p data-regressions='0'><b>Nothing significant.</b></p>"
+        body = "<p data-flagged='0'><b>Nothing significant.</b></p>"
     else:
-        body = "<p data-regressions='0'>Nothing to compare.</p>"
+        body = "<p data-flagged='0'>Nothing to compare.</p>"
     flagged = " class='flagged'" if changed.rows else ""
     return f"""
 <section id="what-changed"{flagged}>
@@ -156,7 +157,7 @@ def _what_changed(changed: WhatChanged | None) -> str:
   {escape(changed.heading)}. Failure rate, re-queue share and p95 of queued, running and
   total time; how it is decided: docs/regressions.md.</p>
   {body}
-  <p class="meta">Source: <code>marts.regressions</code></p>
+  <p class="meta">Source: <code>{what_changed.TABLE}</code></p>
   <details>
     <summary>SQL behind this list</summary>
     <button class="copy" type="button" data-target="sql-what-changed">Copy</button>

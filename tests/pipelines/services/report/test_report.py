@@ -59,7 +59,7 @@ def test_an_empty_warehouse_gives_no_data_panels_not_an_error(tmp_path):
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "pipelines.tools.cli", *args], capture_output=True,
-                          text=True, timeout=120, cwd=Path(__file__).parents[2])
+                          text=True, timeout=120, cwd=Path(__file__).parents[4])
 
 
 def test_cli_report_writes_where_asked_and_says_where(loaded_warehouse, tmp_path):

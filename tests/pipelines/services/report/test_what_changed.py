@@ -33,7 +33,7 @@ def test_regressions_are_listed_first(tmp_path):
         *_jobs("compare", 80, start=window, span=timedelta(hours=23), failed_every=4),
     ])
     section = _section(html)
-    assert "data-regressions='1'" in section
+    assert "data-flagged='1'" in section
     assert re.search(r"<b>compare</b> failure_rate: 5\.0% → <b>25\.0%</b> <span class='meta'>"
                      r"\(400 → 80 jobs, p = [0-9.e-]+\)</span>", section)
     assert "jobs created 2026-02-28 00:00 – 2026-03-01 00:00 UTC against 2026-02-14 00:00 – " \
@@ -49,7 +49,7 @@ def test_nothing_significant_names_the_windows(tmp_path):
         *_jobs("compare", 400, start=baseline, span=timedelta(days=14), failed_every=20),
         *_jobs("compare", 80, start=window, span=timedelta(hours=23), failed_every=20),
     ]))
-    assert "<b>Nothing significant.</b>" in section and "data-regressions='0'" in section
+    assert "<b>Nothing significant.</b>" in section and "data-flagged='0'" in section
     assert "jobs created 2026-02-28 00:00 – 2026-03-01 00:00 UTC against" in section
 
 

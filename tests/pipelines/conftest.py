@@ -1,4 +1,5 @@
-"""A warehouse loaded by a real pipeline run against the simulator, shared by the report tests."""
+"""A warehouse loaded by a real pipeline run against the simulator, shared by the report and
+cookbook tests (session-scoped: one run for all of them)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
--- Terminal jobs and the overall failure rate (failed / terminal), for a trend across runs.
+-- Figures plotted across runs for marts.failure_rates, one row, a column each: terminal
+-- jobs and the overall failure rate (failed / terminal; NULL, left out, while none finished).
+-- Source: marts.job_durations.
 SELECT
     count(*) FILTER (WHERE is_terminal) AS terminal_jobs,
     (count(*) FILTER (WHERE final_status = 'FAILED'))
