@@ -76,7 +76,7 @@ def what_changed_check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         found = what_changed.flagged(con)
         bounds = what_changed.windows(con)
     metadata: dict[str, Any] = {
-        "regressions": len(found),
+        "regressions_found": len(found),
         "compared": what_changed.describe_windows(bounds) if bounds
         else "no jobs in either window",
     }

@@ -6,7 +6,13 @@ import dagster as dg
 from assets.metadata import table_metadata
 from pipelines.instance import WAREHOUSE_POOL
 from pipelines.resources import BedrockApiResource, WarehouseResource, fatal_api_errors
-from pipelines.services.fetch import combined_metadata, fetch_and_load, pending_ids
+from pipelines.services.fetch import (
+    BATCH_SIZE,
+    FLUSH_SECONDS,
+    combined_metadata,
+    fetch_and_load,
+    pending_ids,
+)
 from pipelines.services.progress import ProgressReporter
 from warehouse import count_to_fetch, registry
 from warehouse.publish import PeriodicPublisher
@@ -21,13 +27,10 @@ TABLE = registry.table("raw.job_payloads")
 class FetchConfig(dg.Config):
     in_flight_only: bool = False
     """Fetch only jobs already loaded in a non-terminal state (no new or failed IDs)."""
-    batch_size: int = 5_000
-    """Results landed per transaction (also written at least every `flush_seconds`).
-    A batch's lookups of its own jobs filter on their ledger_seq range (its parents on an
-    integer hash), so its cost does not grow with the warehouse; large batches amortise the
-    fixed cost of a write. Against the real API's rate limit the flush timer writes
-    long before a batch fills."""
-    flush_seconds: float = 5.0
+    batch_size: int = BATCH_SIZE
+    """Results landed per transaction (5,000; see `pipelines/services/fetch.py`)."""
+    flush_seconds: float = FLUSH_SECONDS
+    """Land what has arrived at least this often, in seconds (5)."""
     max_attempts: int | None = None
     """Skip IDs that have already been tried this many times (None: no limit)."""
     bucket: int = 0

@@ -20,7 +20,7 @@ _REGRESSION_DEFAULTS = RegressionSettings()
 
 
 class RegressionsConfig(dg.Config):
-    """Windows and thresholds of marts.regressions (docs/regressions.md)."""
+    """Windows and thresholds of what changed (docs/regressions.md)."""
 
     window_hours: float = _REGRESSION_DEFAULTS.window_hours
     """The current window: jobs created in the last N hours before the refresh (24)."""

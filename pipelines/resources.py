@@ -31,7 +31,19 @@ from warehouse.publish import read_copy_path
 
 DEFAULT_WAREHOUSE = "warehouse/bedrock.duckdb"
 DEFAULT_INBOX = "warehouse/inbox"
+DEFAULT_UI_URL = "http://127.0.0.1:3000"
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+# Every setting read from the environment, with the default the README's "Configuration"
+# table lists. Secrets (BEDROCK_API_KEY, BEDROCK_ALERT_WEBHOOK) are not here: they reach
+# the resources only as `dg.EnvVar`, which Dagster resolves at run start.
+SETTINGS = {
+    "BEDROCK_API_URL": DEFAULT_BASE_URL,
+    "BEDROCK_API_VERSION": DEFAULT_API_VERSION,
+    "BEDROCK_WAREHOUSE": DEFAULT_WAREHOUSE,
+    "BEDROCK_INBOX": DEFAULT_INBOX,
+    "BEDROCK_UI_URL": DEFAULT_UI_URL,
+}
+_CLIENT = ClientConfig()  # the client's defaults, which the resource's fields take
 
 
 class MissingApiKeyError(dg.Failure):
@@ -69,11 +81,14 @@ class BedrockApiResource(dg.ConfigurableResource):
     api_key: str = Field(default="", repr=False,
                          description="Set through BEDROCK_API_KEY, never inline.")
     api_version: str = DEFAULT_API_VERSION
-    workers: int = 8
-    max_requests_per_minute: float | None = None
-    read_timeout: float = 30.0
-    max_attempts: int = 6
-    """Attempts per ID on transient faults (5xx, drops, timeouts, bad JSON)."""
+    workers: int = _CLIENT.workers
+    """Parallel requests (8)."""
+    max_requests_per_minute: float | None = _CLIENT.max_requests_per_minute
+    """An optional ceiling below the API's own rate limit (none)."""
+    read_timeout: float = _CLIENT.read_timeout
+    """Seconds to wait for an answer (30)."""
+    max_attempts: int = _CLIENT.max_attempts
+    """Attempts per ID on transient faults: 5xx, drops, timeouts, bad JSON (6)."""
 
     def client(self) -> BedrockClient:
         """A client for one run. Fails at once, before any request, without a key."""
@@ -148,7 +163,7 @@ class AlertWebhookResource(dg.ConfigurableResource):
 
     url: str = Field(default="", repr=False,
                      description="Set through BEDROCK_ALERT_WEBHOOK, never inline.")
-    ui_url: str = "http://127.0.0.1:3000"
+    ui_url: str = DEFAULT_UI_URL
     """The Dagster UI the messages link runs to (BEDROCK_UI_URL)."""
     timeout_seconds: float = 5.0
     attempts: int = 3
@@ -164,25 +179,36 @@ class AlertWebhookResource(dg.ConfigurableResource):
         return f"{self.ui_url.rstrip('/')}/runs/{run_id}" if run_id else None
 
 
-def _setting(name: str, default: str) -> str:
+def setting(name: str) -> str:
+    """A non-secret setting from the environment, else its default (`SETTINGS`)."""
+    default = SETTINGS[name]
     return dg.EnvVar(name).get_value(default) or default
 
 
-def build_resources() -> dict[str, dg.ConfigurableResource]:
-    """The code location's resources, from the environment."""
+def api_key_in_environment() -> str:
+    """`BEDROCK_API_KEY` as set (stripped; '' when unset), for checks before a run starts;
+    the run itself receives it as a `dg.EnvVar`."""
+    return (dg.EnvVar("BEDROCK_API_KEY").get_value() or "").strip()
+
+
+def build_resources(*, api_url: str | None = None, api_key: str | None = None,
+                    warehouse_path: str | None = None,
+                    inbox_path: str | None = None) -> dict[str, dg.ConfigurableResource]:
+    """The code location's resources, from the environment; an argument given replaces its
+    variable (the demo points the API at its simulator, whose key is no secret). The key
+    otherwise reaches the resource only as `dg.EnvVar("BEDROCK_API_KEY")`."""
     key = dg.EnvVar("BEDROCK_API_KEY")
     webhook = dg.EnvVar("BEDROCK_ALERT_WEBHOOK")
     return {
         "bedrock": BedrockApiResource(
-            base_url=_setting("BEDROCK_API_URL", DEFAULT_BASE_URL),
+            base_url=api_url or setting("BEDROCK_API_URL"),
             # Resolved by Dagster at run start; when unset, `client()` says so by name
             # instead of the run failing on config resolution.
-            api_key=key if key.get_value() else "",
-            api_version=_setting("BEDROCK_API_VERSION", DEFAULT_API_VERSION),
+            api_key=api_key if api_key is not None else (key if key.get_value() else ""),
+            api_version=setting("BEDROCK_API_VERSION"),
         ),
-        "warehouse": WarehouseResource(path=_setting("BEDROCK_WAREHOUSE", DEFAULT_WAREHOUSE)),
-        "inbox": InboxResource(path=_setting("BEDROCK_INBOX", DEFAULT_INBOX)),
-        "alerts": AlertWebhookResource(
-            url=webhook if webhook.get_value() else "",
-            ui_url=_setting("BEDROCK_UI_URL", "http://127.0.0.1:3000")),
+        "warehouse": WarehouseResource(path=warehouse_path or setting("BEDROCK_WAREHOUSE")),
+        "inbox": InboxResource(path=inbox_path or setting("BEDROCK_INBOX")),
+        "alerts": AlertWebhookResource(url=webhook if webhook.get_value() else "",
+                                       ui_url=setting("BEDROCK_UI_URL")),
     }

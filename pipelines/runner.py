@@ -82,13 +82,14 @@ def reap_dead_runs(instance: dg.DagsterInstance) -> list[str]:
     return reaped
 
 
-def run_job(name: str, run_config: dict[str, Any] | None = None,
-            log_level: str = "INFO") -> RunOutcome:
-    """Execute job `name` of the code location in this process."""
+def run_job(name: str, run_config: dict[str, Any] | None = None, log_level: str = "INFO",
+            resources: dict[str, dg.ConfigurableResource] | None = None) -> RunOutcome:
+    """Execute job `name` of the code location in this process, with `resources` (default:
+    the code location's, from the environment)."""
     ensure_dagster_home()
-    from pipelines.definitions import build_definitions  # reads the environment now
+    from pipelines.definitions import build_definitions
 
-    job = build_definitions().resolve_job_def(name)
+    job = build_definitions(resources).resolve_job_def(name)
     config = dict(run_config or {})
     config.setdefault("loggers", {"console": {"config": {"log_level": log_level}}})
     started = time.monotonic()

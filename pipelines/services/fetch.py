@@ -26,6 +26,12 @@ from pipelines.services.intake import Connect, utcnow
 # IDs read from the ledger per page while fetching: the list of IDs to fetch is
 # never held whole (a backfill may hold millions).
 ID_PAGE = 10_000
+BATCH_SIZE = 5_000
+"""Results landed per transaction (also written at least every `FLUSH_SECONDS`). A batch's
+lookups of its own jobs filter on their ledger_seq range (its parents on an integer hash), so
+its cost does not grow with the warehouse; large batches amortise the fixed cost of a write.
+Against the real API's rate limit the flush timer writes long before a batch fills."""
+FLUSH_SECONDS = 5.0
 
 
 def to_item(result: FetchResult, ledger_seq: int | None = None) -> warehouse.FetchedItem:
@@ -157,8 +163,8 @@ def fetch_and_load(
     ids: Iterable[str],
     *,
     total: int,
-    batch_size: int = 500,
-    flush_seconds: float = 5.0,
+    batch_size: int = BATCH_SIZE,
+    flush_seconds: float = FLUSH_SECONDS,
     report: Callable[[FetchProgress], None] | None = None,
     report_every: float = 10.0,
     after_batch: Callable[[duckdb.DuckDBPyConnection], object] | None = None,
@@ -176,25 +182,14 @@ def fetch_and_load(
     `ledger_seqs` (filled by `pending_ids`) gives each result its ID's ledger_seq, so a
     batch's lookups skip the rest of the ledger.
     """
-    seqs = ledger_seqs if ledger_seqs is not None else {}
     progress = FetchProgress(total=total)
-    stored = quarantined = 0
     stop = threading.Event()
     reporter = _start_reporter(progress, report, report_every, stop) if report else None
     stream = client.fetch_jobs(ids)
     try:
-        for chunk in _chunks(_counted(stream, progress), batch_size, flush_seconds):
-            with connect() as con:
-                # Raw, the ledger and the parents the payloads name, in one transaction.
-                summary = warehouse.land_batch(con, [to_item(r, seqs.pop(r.job_id, None))
-                                                     for r in chunk],
-                                               registered_at=utcnow())
-                progress.parents_registered += summary.parents_registered
-                if after_batch is not None:
-                    after_batch(con)
-            stored += summary.payloads_stored
-            quarantined += summary.quarantined
-            progress.batches += 1
+        stored, quarantined = _land_as_they_arrive(
+            connect, _chunks(_counted(stream, progress), batch_size, flush_seconds), progress,
+            ledger_seqs if ledger_seqs is not None else {}, after_batch)
     finally:
         stream.close()
         stop.set()
@@ -213,6 +208,28 @@ def fetch_and_load(
         elapsed_seconds=time.monotonic() - progress.started,
         stats=stream.stats,
     )
+
+
+def _land_as_they_arrive(
+    connect: Connect, chunks: Iterator[list[FetchResult]], progress: FetchProgress,
+    seqs: dict[str, int], after_batch: Callable[[duckdb.DuckDBPyConnection], object] | None,
+) -> tuple[int, int]:
+    """Land each chunk of results in its own connection and transaction; returns the
+    payloads stored and quarantined."""
+    stored = quarantined = 0
+    for chunk in chunks:
+        with connect() as con:
+            # Raw, the ledger and the parents the payloads name, in one transaction.
+            summary = warehouse.land_batch(con, [to_item(r, seqs.pop(r.job_id, None))
+                                                 for r in chunk],
+                                           registered_at=utcnow())
+            progress.parents_registered += summary.parents_registered
+            if after_batch is not None:
+                after_batch(con)
+        stored += summary.payloads_stored
+        quarantined += summary.quarantined
+        progress.batches += 1
+    return stored, quarantined
 
 
 def _counted(results: Iterator[FetchResult], progress: FetchProgress) -> Iterator[FetchResult]:

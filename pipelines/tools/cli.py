@@ -8,8 +8,12 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipelines import __version__
+
+if TYPE_CHECKING:
+    from pipelines.runner import RunOutcome
 
 
 def _timestamp(value: str) -> float:
@@ -141,28 +145,47 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(jobs=args.jobs)
 
 
-def cmd_ingest(args: argparse.Namespace) -> int:
-    import os
-
+def _ingest_refusal(args: argparse.Namespace) -> str | None:
+    """Why `ingest` can't start (no usable key, no ID file), before anything is staged."""
     from pipelines.bedrock.config import api_key_problem
-    from pipelines.resources import build_resources
-    from pipelines.runner import run_job, stage_id_file
-    from pipelines.services.id_files import rejected_reason
+    from pipelines.resources import api_key_in_environment, setting
 
-    key = os.environ.get("BEDROCK_API_KEY", "").strip()
+    key = api_key_in_environment()
     if not key:
-        url = os.environ.get("BEDROCK_API_URL", "https://api.bedrock.cv")
-        print(f"error: BEDROCK_API_KEY is not set; it is needed to call {url}. "
-              "Export your sk_... key as BEDROCK_API_KEY.", file=sys.stderr)
-        return 2
+        return (f"BEDROCK_API_KEY is not set; it is needed to call "
+                f"{setting('BEDROCK_API_URL')}. Export your sk_... key as BEDROCK_API_KEY.")
     if problem := api_key_problem(key):
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
+        return problem
     if args.ids != "-" and not Path(args.ids).is_file():
-        print(f"error: no ID file at {args.ids}", file=sys.stderr)
-        return 2
+        return f"no ID file at {args.ids}"
+    return None
+
+
+def _run_with_progress(config: dict) -> RunOutcome:
+    """Run `ingest`: a terminal gets a live bar and only warnings from the run's log; a pipe
+    or a file gets the plain log lines (progress every 10 s) it can keep."""
+    from pipelines.runner import run_job
     from pipelines.services.progress import ProgressBar, watching
 
+    if not sys.stdout.isatty():
+        return run_job("ingest", config)
+    bar = ProgressBar(sys.stdout)
+    with watching(bar):
+        try:
+            return run_job("ingest", config, log_level="WARNING")
+        finally:
+            bar.close()
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from pipelines.resources import build_resources
+    from pipelines.runner import stage_id_file
+    from pipelines.services.id_files import rejected_reason
+    from pipelines.services.summary import print_summary
+
+    if refusal := _ingest_refusal(args):
+        print(f"error: {refusal}", file=sys.stderr)
+        return 2
     resources = build_resources()
     inbox = Path(resources["inbox"].path)
     name = stage_id_file(args.ids, inbox)
@@ -173,20 +196,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
               "column); nothing was run", file=sys.stderr)
         return 2
     print(f"registered {args.ids} as {staged}; running ingest", flush=True)
-    config = {"ops": {"ops__job_ledger": {"config": {
-        "inbox_files": [name], "discover": args.discover}}}}
     try:
-        if sys.stdout.isatty():
-            # A terminal gets a live bar and only warnings from the run's log; a pipe or
-            # a file gets the plain log lines (progress every 10 s) it can keep.
-            bar = ProgressBar(sys.stdout)
-            with watching(bar):
-                try:
-                    outcome = run_job("ingest", config, log_level="WARNING")
-                finally:
-                    bar.close()
-        else:
-            outcome = run_job("ingest", config)
+        outcome = _run_with_progress({"ops": {"ops__job_ledger": {"config": {
+            "inbox_files": [name], "discover": args.discover}}}})
     except KeyboardInterrupt:
         print("\ninterrupted: every batch written so far is kept; the same command "
               "resumes where this run stopped", file=sys.stderr)
@@ -200,8 +212,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if reason := rejected_reason(inbox, name):
         print(f"error: {args.ids} was refused whole: {reason}", file=sys.stderr)
         return 1
-    from pipelines.services.summary import print_summary
-
     print_summary(resources["warehouse"].path, inbox)
     print(f"ingest finished in {outcome.seconds:.1f}s (run {outcome.run_id})")
     return 0
@@ -290,6 +300,28 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return run_ui(port=args.port)
 
 
+def _add_reading_commands(commands: argparse._SubParsersAction) -> None:
+    """`sql` and `report`: read-only, over the published copy unless `--live`."""
+    sql = commands.add_parser("sql", help="read-only SQL over the warehouse")
+    sql.add_argument("query")
+    sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    sql.add_argument("--warehouse", help="the DuckDB file (default: BEDROCK_WAREHOUSE)")
+    sql.add_argument("--live", action="store_true",
+                     help="read the working file (waits while a run writes) instead of its "
+                          "published read-only copy")
+    sql.set_defaults(run=cmd_sql)
+
+    report = commands.add_parser(
+        "report", help="write the HTML report from the warehouse (read-only, no API calls)")
+    report.add_argument("--open", action="store_true", help="open it in the default browser")
+    report.add_argument("--warehouse", help="the DuckDB file (default: BEDROCK_WAREHOUSE)")
+    report.add_argument("--live", action="store_true",
+                        help="read the working file instead of its published read-only copy")
+    report.add_argument("--output", metavar="FILE",
+                        help="where to write it (default: report.html beside the warehouse)")
+    report.set_defaults(run=cmd_report)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bedrock-jobs",
@@ -319,27 +351,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also register jobs GET /jobs lists as new since the last run")
     ingest.set_defaults(run=cmd_ingest)
 
-    sql = commands.add_parser("sql", help="read-only SQL over the warehouse")
-    sql.add_argument("query")
-    sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    sql.add_argument("--warehouse", help="the DuckDB file (default: BEDROCK_WAREHOUSE)")
-    sql.add_argument("--live", action="store_true",
-                     help="read the working file (waits while a run writes) instead of its "
-                          "published read-only copy")
-    sql.set_defaults(run=cmd_sql)
-
-    report = commands.add_parser(
-        "report", help="write the HTML report from the warehouse (read-only, no API calls)")
-    report.add_argument("--open", action="store_true", help="open it in the default browser")
-    report.add_argument("--warehouse", help="the DuckDB file (default: BEDROCK_WAREHOUSE)")
-    report.add_argument("--live", action="store_true",
-                        help="read the working file instead of its published read-only copy")
-    report.add_argument("--output", metavar="FILE",
-                        help="where to write it (default: report.html beside the warehouse)")
-    report.set_defaults(run=cmd_report)
+    _add_reading_commands(commands)
 
     docs = commands.add_parser(
-        "docs", help="regenerate docs/cookbook.md and docs/data-dictionary.md")
+        "docs", help="regenerate docs/cookbook.md, docs/data-dictionary.md and "
+                     "deploy/dagster.yaml")
     docs.add_argument("--check", action="store_true",
                       help="write nothing; exit 1 if a generated page is out of date")
     docs.set_defaults(run=cmd_docs)

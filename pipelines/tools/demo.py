@@ -14,12 +14,11 @@ flight.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
 from pipelines.instance import is_checkout
-from pipelines.resources import DEFAULT_INBOX, DEFAULT_WAREHOUSE
+from pipelines.resources import build_resources, setting
 from pipelines.runner import run_job
 from pipelines.services.report import report_path
 from pipelines.services.summary import print_summary
@@ -65,13 +64,12 @@ def demo_simulator(warehouse: Path, jobs: int = 4000) -> Simulator:
 
 
 def run_demo(jobs: int = 4000) -> int:
-    warehouse = Path(os.environ.setdefault("BEDROCK_WAREHOUSE", DEFAULT_WAREHOUSE))
-    inbox = Path(os.environ.setdefault("BEDROCK_INBOX", DEFAULT_INBOX))
+    warehouse = Path(setting("BEDROCK_WAREHOUSE"))
+    inbox = Path(setting("BEDROCK_INBOX"))
     first_run = not warehouse.exists()
     with demo_simulator(warehouse, jobs) as sim:
         # The demo key opens only this simulator; it is not a secret.
-        os.environ["BEDROCK_API_URL"] = sim.base_url
-        os.environ["BEDROCK_API_KEY"] = DEMO_API_KEY
+        resources = build_resources(api_url=sim.base_url, api_key=DEMO_API_KEY)
         print(f"simulator: {len(sim.store)} jobs at {sim.base_url} "
               f"(light faults, {DEMO_RATE_LIMIT.limit} requests per "
               f"{DEMO_RATE_LIMIT.window_seconds:g}s; {DEMO_SHIFT.job_type} fails "
@@ -79,7 +77,8 @@ def run_demo(jobs: int = 4000) -> int:
               "before its epoch)", flush=True)
         if first_run:
             _sample_file(sim, inbox)
-        outcome = run_job("ingest", {"ops": {"ops__job_ledger": {"config": {"discover": True}}}})
+        outcome = run_job("ingest", {"ops": {"ops__job_ledger": {"config": {"discover": True}}}},
+                          resources=resources)
         stats = sim.stats_snapshot()
     print(f"\nsimulator served {stats['total_requests']} requests "
           f"({', '.join(f'{k}: {v}' for k, v in stats['responses'].items())}); "

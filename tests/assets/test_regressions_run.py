@@ -55,7 +55,7 @@ def test_a_slower_job_type_is_flagged(make_simulator, resources_for, warehouse_p
     check = next(e for e in result.get_asset_check_evaluations()
                  if e.check_name == "regressions")
     assert not check.passed
-    assert check.metadata["regressions"].value == len(flagged)
+    assert check.metadata["regressions_found"].value == len(flagged)
     assert "| symbol_match | total_p95_seconds |" in check.metadata["flagged"].value
     # The closing summary starts with them, after naming the windows compared.
     text = summary_text(warehouse_path)

@@ -52,6 +52,19 @@ def _edge_points(a: tuple[float, float], b: tuple[float, float]) -> tuple[np.nda
     return start + unit * reach, end - unit * reach
 
 
+def _draw_nodes(ax, places: dict[str, tuple[float, float]], statuses: set[str]) -> None:
+    """A rounded box per status present, in its status colour."""
+    for status, (x, y) in places.items():
+        if status not in statuses:
+            continue
+        color = STATUS_COLORS.get(status, OTHER_STATUS_COLOR)
+        ax.add_patch(FancyBboxPatch((x - NODE_W / 2, y - NODE_H / 2), NODE_W, NODE_H,
+                                    boxstyle="round,pad=0.02,rounding_size=0.15",
+                                    facecolor=color, edgecolor="none"))
+        ax.text(x, y, status, ha="center", va="center", color="white", fontsize=9,
+                fontweight="bold")
+
+
 def draw_transition_graph(frame: pd.DataFrame) -> Figure:
     """Nodes per status; one arrow per (from, to) pair, width by count, labeled n and p50."""
     statuses = set(frame["from_status"]) | set(frame["to_status"])
@@ -95,15 +108,7 @@ def draw_transition_graph(frame: pd.DataFrame) -> Figure:
                 bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none",
                       "alpha": 0.9})
 
-    for status, (x, y) in places.items():
-        if status not in statuses:
-            continue
-        color = STATUS_COLORS.get(status, OTHER_STATUS_COLOR)
-        ax.add_patch(FancyBboxPatch((x - NODE_W / 2, y - NODE_H / 2), NODE_W, NODE_H,
-                                    boxstyle="round,pad=0.02,rounding_size=0.15",
-                                    facecolor=color, edgecolor="none"))
-        ax.text(x, y, status, ha="center", va="center", color="white", fontsize=9,
-                fontweight="bold")
+    _draw_nodes(ax, places, statuses)
 
     xs = [p[0] for s, p in places.items() if s in statuses]
     ys = [p[1] for s, p in places.items() if s in statuses]

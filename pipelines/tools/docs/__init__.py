@@ -1,10 +1,12 @@
-"""Generated documentation: the SQL cookbook and the data dictionary (`bedrock-jobs docs`)."""
+"""Generated files: the SQL cookbook, the data dictionary and the production instance config
+(`bedrock-jobs docs`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
+from pipelines.instance import production_dagster_yaml
 from pipelines.tools.docs.cookbook import cookbook_markdown, recipes
 from pipelines.tools.docs.dictionary import dictionary_markdown
 
@@ -12,6 +14,7 @@ from pipelines.tools.docs.dictionary import dictionary_markdown
 GENERATED: dict[str, Callable[[], str]] = {
     "docs/cookbook.md": cookbook_markdown,
     "docs/data-dictionary.md": dictionary_markdown,
+    "deploy/dagster.yaml": production_dagster_yaml,
 }
 
 
