@@ -4,7 +4,7 @@ The job document's one contract is the warehouse's staging model
 (`warehouse/core/stg_payloads.sql` + `schema/macros.sql`): the fetch path stores the
 body as received and reads no field of it in Python. This reader remains for what
 never reaches the warehouse, discovery's `GET /jobs` list items, and for client
-users; `tests/bedrock/test_contract_agrees.py` proves it reads every adversarial case
+users; `tests/pipelines/bedrock/test_contract_agrees.py` proves it reads every adversarial case
 the simulator makes as the staging model does, and that the two status tables agree.
 
 - **CMS**: `{"data": {...}}`, `id`, `target_type`/`target_id`, `updated_at`.

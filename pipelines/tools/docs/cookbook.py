@@ -81,7 +81,7 @@ def cookbook_markdown() -> str:
         "```",
         "",
         "They use plain DuckDB SQL (no session macros), so the DuckDB CLI or any DuckDB "
-        "driver runs them too. The test `tests/report/test_cookbook.py` runs every one "
+        "driver runs them too. The test `tests/pipelines/tools/test_cookbook.py` runs every one "
         "against a warehouse loaded from the simulator.",
         "",
     ]
