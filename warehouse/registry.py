@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -144,16 +145,22 @@ def _table(schema: str, entry: dict[str, Any], source: str) -> Table:
 @cache
 def tables() -> tuple[Table, ...]:
     """Every registered table, layer by layer (ops, raw, core, marts), each in run order."""
+    return read_registry(SQL_DIR)
+
+
+def read_registry(root: Path) -> tuple[Table, ...]:
+    """The tables registered by the `tables.yml` files under `root` (the warehouse
+    package's folder), checked: a malformed entry raises `RegistryError` saying where."""
     found: list[Table] = []
     for source in REGISTRY_FILES:
-        document = yaml.safe_load((SQL_DIR / source).read_text()) or {}
+        document = yaml.safe_load((root / source).read_text()) or {}
         for schema, entries in document.items():
             if schema not in SCHEMAS:
                 raise _fail(f"warehouse/{source}", f"unknown layer {schema!r}")
             found += [_table(schema, entry, source) for entry in entries]
     names = [t.qualified for t in found]
-    if len(set(names)) != len(names):
-        raise RegistryError(f"a table is registered twice: {names}")
+    if twice := sorted({name for name in names if names.count(name) > 1}):
+        raise RegistryError(f"a table is registered twice: {', '.join(twice)}")
     return tuple(sorted(found, key=lambda t: SCHEMAS.index(t.schema)))
 
 

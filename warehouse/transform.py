@@ -10,7 +10,8 @@ core. `rebuild_from_raw` is the same code with the watermark reset, so it gives 
 same tables as deriving incrementally.
 
 Marts are small and derived from core as a whole, so `refresh_marts` replaces
-them in one transaction.
+them in one transaction, each by its model's result (`CREATE OR REPLACE TABLE ... AS`), in
+the registry's run order (`marts/tables.yml`): adding a mart is its SQL plus its entry.
 
 Decisions where the contract is silent:
 - `core.jobs.status` follows "terminal means finished" (core/jobs.sql): the terminal
@@ -19,15 +20,9 @@ Decisions where the contract is silent:
   without events. The top-level field is kept as `reported_status`/`reported_status_raw`.
 - Duplicates are (canonical status, instant): `queued` and `PENDING` at the same
   instant written `Z` and `+02:00` are one event; the first in array order is kept.
-- `queued_seconds` = first RUNNING - first event even for a re-queued job (the
-  second queue wait is part of running_seconds); NULL when the job never ran.
-  `running_seconds` = first terminal event - first RUNNING; NULL without either.
-  `total_seconds` = first terminal event - first event; with no events, for a
-  terminal job, completed_at (else updated_at) - created_at; otherwise NULL.
+- A job's durations are `marts/job_durations.sql`'s, and each mart's rules its SQL's.
 - `core.jobs.fetched_at` is when its current payload's content was first fetched
   (an identical re-fetch is not stored); the ledger has the last attempt.
-- stuck_jobs: the threshold history is the p99 of `duration_seconds` of transitions
-  out of that status among terminal jobs of that type; without history the floor.
 """
 
 # Table names in the f-strings below come only from the table registry and the SQL
@@ -238,9 +233,10 @@ def _refresh_marts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> di
     rows: dict[str, int] = {}
     with transaction(con):
         for mart in registry.layer("marts"):
+            # Each mart is recomputed whole and replaced by its model's result (a dbt
+            # "table"): a new mart needs no migration, and its columns are its model's.
             model = sql("marts", mart.name)
-            con.execute(f"DELETE FROM {mart.qualified}")
-            con.execute(f"INSERT INTO {mart.qualified} BY NAME {model}",
+            con.execute(f"CREATE OR REPLACE TABLE {mart.qualified} AS {model}",
                         {name: params[name] for name in sql_params(model)} or None)
             count = first_row(con.execute(f"SELECT count(*) FROM {mart.qualified}"))
             rows[mart.name] = int(count[0]) if count else 0

@@ -15,8 +15,10 @@ from warehouse.db import migrations
 
 
 def live_schema() -> dict[str, list[tuple[str, str, str]]]:
-    """`schema.table` → [(column, type, 'table'|'view')] of a freshly migrated warehouse."""
+    """`schema.table` → [(column, type, 'table'|'view')] of a freshly migrated warehouse
+    whose marts were refreshed once (so each mart has its model's columns)."""
     with warehouse.connect(":memory:") as con:
+        warehouse.refresh_marts(con)
         rows = con.execute(
             """
             SELECT c.table_schema || '.' || c.table_name, c.column_name, c.data_type,
