@@ -8,7 +8,7 @@ from pipelines.instance import WAREHOUSE_POOL
 from pipelines.resources import WarehouseResource
 from warehouse import derive_core, rebuild_from_raw, registry
 
-CORE = registry.layer("core")
+CORE_TABLES = registry.layer("core")
 
 
 class CoreConfig(dg.Config):
@@ -21,7 +21,7 @@ class CoreConfig(dg.Config):
     specs=[
         dg.AssetSpec(table.key, deps=[registry.table("raw.job_payloads").key],
                      description=table.description, group_name="core", kinds={"duckdb"})
-        for table in CORE
+        for table in CORE_TABLES
     ],
     pool=WAREHOUSE_POOL,
 )
@@ -36,7 +36,7 @@ def core_tables(
             f"{'rebuilt' if config.rebuild else 'derived'} core: payload_seq "
             f"{summary.from_seq}..{summary.to_seq}, {summary.jobs_changed} jobs changed in "
             f"{summary.chunks} chunks, {summary.seconds:.2f} s")
-        for table in CORE:
+        for table in CORE_TABLES:
             yield dg.MaterializeResult(
                 asset_key=table.key,
                 metadata=table_metadata(con, table, **summary.as_metadata()),

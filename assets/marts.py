@@ -13,7 +13,7 @@ from warehouse import registry
 from warehouse.transform import DEFAULT_STUCK_FLOOR_SECONDS, refresh_marts
 from warehouse.what_changed import RegressionSettings, describe_change, flagged
 
-MARTS = registry.layer("marts")
+MART_TABLES = registry.layer("marts")
 
 
 _REGRESSION_DEFAULTS = RegressionSettings()
@@ -69,7 +69,7 @@ class MartsConfig(dg.Config):
     specs=[
         dg.AssetSpec(table.key, description=table.description, group_name="marts",
                      kinds={"duckdb"}, deps=[core.key for core in registry.layer("core")])
-        for table in MARTS
+        for table in MART_TABLES
     ],
     pool=WAREHOUSE_POOL,
 )
@@ -81,5 +81,5 @@ def mart_tables(context: dg.AssetExecutionContext, config: MartsConfig,
         context.log.info("marts refreshed: " + ", ".join(f"{k} {v}" for k, v in rows.items()))
         for row in flagged(con):
             context.log.warning(f"regression: {describe_change(row)}")
-        for table in MARTS:
+        for table in MART_TABLES:
             yield dg.MaterializeResult(asset_key=table.key, metadata=table_metadata(con, table))

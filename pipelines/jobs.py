@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import dagster as dg
 
-INTAKE = dg.AssetSelection.assets(["ops", "job_ledger"])
-FETCH = dg.AssetSelection.assets(["raw", "job_payloads"])
-CORE = dg.AssetSelection.groups("core")
-MARTS = dg.AssetSelection.groups("marts")
-REPORT = dg.AssetSelection.groups("report")
+INTAKE_ASSETS = dg.AssetSelection.assets(["ops", "job_ledger"])
+FETCH_ASSETS = dg.AssetSelection.assets(["raw", "job_payloads"])
+CORE_ASSETS = dg.AssetSelection.groups("core")
+MART_ASSETS = dg.AssetSelection.groups("marts")
+REPORT_ASSETS = dg.AssetSelection.groups("report")
 # Every job that writes ends by publishing the read-only copy other SQL clients read.
-PUBLISH = dg.AssetSelection.groups("publish")
+PUBLISH_ASSETS = dg.AssetSelection.groups("publish")
 
 ingest = dg.define_asset_job(
     "ingest",
-    selection=INTAKE | FETCH | CORE | MARTS | REPORT | PUBLISH,
+    selection=(INTAKE_ASSETS | FETCH_ASSETS | CORE_ASSETS | MART_ASSETS | REPORT_ASSETS
+               | PUBLISH_ASSETS),
     description="Register IDs (inbox, run config, discovery), fetch what is new or in flight, "
                 "refresh core, marts and the report, and publish the read-only copy.",
     executor_def=dg.in_process_executor,
@@ -24,21 +25,21 @@ ingest = dg.define_asset_job(
 
 refresh_in_flight = dg.define_asset_job(
     "refresh_in_flight",
-    selection=INTAKE | FETCH | CORE | PUBLISH,
+    selection=INTAKE_ASSETS | FETCH_ASSETS | CORE_ASSETS | PUBLISH_ASSETS,
     description="Discover new jobs and re-fetch the ones not yet terminal.",
     executor_def=dg.in_process_executor,
 )
 
 refresh_marts = dg.define_asset_job(
     "refresh_marts",
-    selection=MARTS | REPORT | PUBLISH,
+    selection=MART_ASSETS | REPORT_ASSETS | PUBLISH_ASSETS,
     description="Recompute the marts and the report from core (no API calls).",
     executor_def=dg.in_process_executor,
 )
 
 rebuild_from_raw = dg.define_asset_job(
     "rebuild_from_raw",
-    selection=CORE | MARTS | REPORT | PUBLISH,
+    selection=CORE_ASSETS | MART_ASSETS | REPORT_ASSETS | PUBLISH_ASSETS,
     description="Rebuild core and marts from the raw payloads, without calling the API.",
     config={"ops": {"core_tables": {"config": {"rebuild": True}}}},
     executor_def=dg.in_process_executor,
@@ -60,7 +61,7 @@ def bucket_config(partition_key: str) -> dict:
 
 backfill = dg.define_asset_job(
     "backfill",
-    selection=FETCH | CORE | PUBLISH,
+    selection=FETCH_ASSETS | CORE_ASSETS | PUBLISH_ASSETS,
     description=f"Fetch one of {BACKFILL_BUCKETS} hash buckets of the IDs still to fetch (register "
                 "them first, e.g. with an inbox file); launch a backfill over the buckets, and "
                 "re-run a failed bucket alone. Marts follow with `refresh_marts`.",

@@ -5,16 +5,6 @@ No pandas and no Dagster here; the assets are thin glue over this package.
 
 from pipelines.bedrock.client import BedrockClient, Stream
 from pipelines.bedrock.config import DEFAULT_API_VERSION, DEFAULT_BASE_URL, ClientConfig
-from pipelines.bedrock.contract import (
-    TERMINAL_STATUSES,
-    ContractError,
-    JobEvent,
-    JobFailure,
-    JobRecord,
-    canonical_status,
-    parse_job,
-    parse_timestamp,
-)
 from pipelines.bedrock.errors import (
     AuthenticationError,
     BedrockError,
@@ -35,6 +25,16 @@ from pipelines.bedrock.errors import (
 )
 from pipelines.bedrock.ids import MAX_JOB_ID_LENGTH, invalid_reason
 from pipelines.bedrock.pacing import Pacer
+from pipelines.bedrock.records import (
+    TERMINAL_STATUSES,
+    JobEvent,
+    JobFailure,
+    JobRecord,
+    RecordError,
+    canonical_status,
+    parse_job,
+    parse_timestamp,
+)
 from pipelines.bedrock.results import FetchResult, Outcome
 from pipelines.bedrock.stats import FetchStats
 
@@ -48,7 +48,7 @@ __all__ = [
     "BedrockError",
     "ClientConfig",
     "ConnectionFault",
-    "ContractError",
+    "RecordError",
     "FatalError",
     "FetchResult",
     "FetchStats",

@@ -29,7 +29,6 @@ import requests
 
 from pipelines.bedrock.backoff import full_jitter
 from pipelines.bedrock.config import ClientConfig
-from pipelines.bedrock.contract import ContractError, JobRecord, parse_job
 from pipelines.bedrock.errors import (
     BedrockError,
     Cancelled,
@@ -49,6 +48,7 @@ from pipelines.bedrock.errors import (
 from pipelines.bedrock.ids import invalid_reason, job_path
 from pipelines.bedrock.pacing import Pacer, RateHeaders
 from pipelines.bedrock.pool import BoundedPool
+from pipelines.bedrock.records import JobRecord, RecordError, parse_job
 from pipelines.bedrock.results import FetchResult, Outcome
 from pipelines.bedrock.stats import FetchStats, StatsRecorder
 from pipelines.bedrock.transport import build_session, error_for
@@ -283,7 +283,7 @@ class BedrockClient:
                 for item in items:
                     try:
                         record = parse_job(item)
-                    except ContractError as error:
+                    except RecordError as error:
                         log.warning("GET /jobs: skipped an item that does not parse: %s", error)
                         recorder.outcome("unparseable")
                         continue

@@ -8,7 +8,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
-from pipelines.bedrock.contract import ContractError, JobRecord, parse_job
+from pipelines.bedrock.records import JobRecord, RecordError, parse_job
 
 
 class Outcome(StrEnum):
@@ -27,7 +27,7 @@ class FetchResult:
 
     `loaded` always carries `body` (the response body exactly as received, the text
     the warehouse stores) and `payload` (that body as parsed, wrapper included).
-    `record` reads the job from `payload` (`contract.parse_job`) only when asked: the
+    `record` reads the job from `payload` (`records.parse_job`) only when asked: the
     fetch-and-land path never asks (the warehouse's staging model reads the job); it is
     None and `parse_error` says why when the payload does not fit the contract.
     """
@@ -49,7 +49,7 @@ class FetchResult:
             return None, None
         try:
             record = parse_job(self.payload)
-        except ContractError as error:
+        except RecordError as error:
             return None, str(error)
         if record.job_id != self.job_id:
             return None, f"asked for {self.job_id}, got {record.job_id}"
@@ -57,7 +57,7 @@ class FetchResult:
 
     @property
     def record(self) -> JobRecord | None:
-        """The job as `contract.parse_job` reads it (None if it does not fit)."""
+        """The job as `records.parse_job` reads it (None if it does not fit)."""
         return self._parsed[0]
 
     @property

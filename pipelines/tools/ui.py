@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from pipelines.instance import ensure_dagster_home
+from pipelines.resources import api_key_in_environment, setting
 from pipelines.tools.project import is_dg_project
 
 
@@ -26,15 +27,13 @@ def dg_dev_command(port: int, folder: Path) -> list[str]:
 
 def run_ui(port: int = 3000) -> int:
     ensure_dagster_home()
-    env = dict(os.environ)
+    env = dict(os.environ)  # `dg dev` and the processes it starts read their settings here
     simulator = None
-    if not env.get("BEDROCK_API_KEY"):
-        from pipelines.resources import DEFAULT_WAREHOUSE
+    if not api_key_in_environment():
         from pipelines.simulator import DEMO_API_KEY
         from pipelines.tools.demo import demo_simulator
 
-        warehouse = Path(env.get("BEDROCK_WAREHOUSE") or DEFAULT_WAREHOUSE)
-        simulator = demo_simulator(warehouse).start()
+        simulator = demo_simulator(Path(setting("BEDROCK_WAREHOUSE"))).start()
         env["BEDROCK_API_URL"] = simulator.base_url
         env["BEDROCK_API_KEY"] = DEMO_API_KEY
         print(f"BEDROCK_API_KEY is not set: serving the bundled simulator at "

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.bedrock.contract import parse_job
+from pipelines.bedrock.records import parse_job
 from tests.warehouse.conftest import FETCHED_AT, load
 from warehouse import ids_to_fetch, register_ids
 from warehouse.db import sql

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipelines.bedrock import ContractError, Outcome, canonical_status, parse_job, parse_timestamp
+from pipelines.bedrock import Outcome, RecordError, canonical_status, parse_job, parse_timestamp
 from pipelines.simulator import RateLimitConfig, RenderConfig
 from pipelines.simulator.render import shape_of, visible_events
 
@@ -79,7 +79,7 @@ def test_statuses_canonical_and_unknown_kept() -> None:
     {"job_id": "job_1", "target": "block"},
 ])  # fmt: skip
 def test_malformed_payloads_raise_contract_error(payload: object) -> None:
-    with pytest.raises(ContractError):
+    with pytest.raises(RecordError):
         parse_job(payload)
 
 

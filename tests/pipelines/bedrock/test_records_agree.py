@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.bedrock.contract import _CANONICAL, ContractError, canonical_status, parse_job
+from pipelines.bedrock.records import _CANONICAL, RecordError, canonical_status, parse_job
 from pipelines.simulator.generator import DataConfig, generate
 from pipelines.simulator.render import (
     ALTERNATIVE_SPELLINGS,
@@ -87,7 +87,7 @@ def test_every_case_reads_the_same_in_python_and_sql(both) -> None:
     for job_id, text in bodies.items():
         try:
             record = parse_job(json.loads(text))
-        except ContractError as error:
+        except RecordError as error:
             assert job_id in quarantined, (job_id, str(error))
             continue
         assert job_id not in quarantined, (job_id, quarantined.get(job_id))

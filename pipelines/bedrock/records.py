@@ -1,11 +1,11 @@
 """Typed job records from both documented shapes (docs/api-contract.md): the Python reader.
 
-The job document's one contract is the warehouse's staging model
+The job document is read for the warehouse by one model only, the staging model
 (`warehouse/core/stg_payloads.sql` + `schema/macros.sql`): the fetch path stores the
 body as received and reads no field of it in Python. This reader remains for what
 never reaches the warehouse, discovery's `GET /jobs` list items, and for client
-users; `tests/pipelines/bedrock/test_contract_agrees.py` proves it reads every adversarial case
-the simulator makes as the staging model does, and that the two status tables agree.
+users; `tests/pipelines/bedrock/test_records_agree.py` proves it reads every adversarial
+case the simulator makes as the staging model does, and that the two status tables agree.
 
 - **CMS**: `{"data": {...}}`, `id`, `target_type`/`target_id`, `updated_at`.
 - **Vision**: a bare object, `job_id`, `target{type,id}`, `completed_at`, `results`.
@@ -19,7 +19,7 @@ lost silently:
 - statuses are canonicalised case-insensitively (docs/api-contract.md, Statuses); an
   unknown spelling is kept as its trimmed upper-case form, never dropped;
 - a field that is *present but malformed* (an event that isn't an object, a
-  timestamp that isn't one, an ID that isn't a string) raises `ContractError`, and so
+  timestamp that isn't one, an ID that isn't a string) raises `RecordError`, and so
   does an event without a status or a timestamp (the staging model quarantines both).
   The fetch still counts as `loaded` with the raw payload kept, and the
   warehouse quarantines it: better than guessing.
@@ -49,8 +49,8 @@ _CANONICAL = {
 }  # fmt: skip
 
 
-class ContractError(BedrockError, ValueError):
-    """A payload that does not fit the documented job contract."""
+class RecordError(BedrockError, ValueError):
+    """A payload that does not fit the documented job shapes."""
 
 
 def canonical_status(raw: str) -> str:
@@ -62,23 +62,23 @@ def canonical_status(raw: str) -> str:
 def parse_timestamp(value: object, *, name: str = "timestamp") -> datetime | None:
     """An aware UTC datetime from ISO 8601 text (`Z`, offsets, fractions) or epoch seconds.
 
-    `None` stays `None`; anything else that isn't a timestamp raises `ContractError`.
+    `None` stays `None`; anything else that isn't a timestamp raises `RecordError`.
     """
     if value is None:
         return None
     if isinstance(value, bool):
-        raise ContractError(f"{name} is not a timestamp: {value!r}")
+        raise RecordError(f"{name} is not a timestamp: {value!r}")
     if isinstance(value, int | float):
         return datetime.fromtimestamp(value, tz=UTC)
     if not isinstance(value, str):
-        raise ContractError(f"{name} is not a timestamp: {type(value).__name__}")
+        raise RecordError(f"{name} is not a timestamp: {type(value).__name__}")
     text = value.strip()
     if text.endswith(("z", "Z")):
         text = text[:-1] + "+00:00"
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise ContractError(f"{name} is not an ISO 8601 timestamp: {value[:64]!r}") from None
+        raise RecordError(f"{name} is not an ISO 8601 timestamp: {value[:64]!r}") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
@@ -135,7 +135,7 @@ def unwrap(payload: object) -> Mapping[str, Any]:
     As the staging model reads it: a `data` object with an `id` or `job_id` is the job,
     whatever the outer object also holds."""
     if not isinstance(payload, Mapping):
-        raise ContractError(f"job payload is not an object: {type(payload).__name__}")
+        raise RecordError(f"job payload is not an object: {type(payload).__name__}")
     inner = payload.get("data")
     if isinstance(inner, Mapping) and (inner.get("id") is not None
                                        or inner.get("job_id") is not None):
@@ -149,11 +149,11 @@ def parse_job(payload: object) -> JobRecord:
     shape: Shape = "cms" if job is not payload else "vision"  # wrapped in `data` or bare
     job_id = job.get("id") if job.get("id") is not None else job.get("job_id")
     if not isinstance(job_id, str) or not job_id:
-        raise ContractError("job has no string `id` or `job_id`")
+        raise RecordError("job has no string `id` or `job_id`")
 
     target = job.get("target")
     if target is not None and not isinstance(target, Mapping):
-        raise ContractError("`target` is not an object")
+        raise RecordError("`target` is not an object")
     target = target or {}
     target_type = _text(job, "target_type") or _text(target, "type", "target.type")
     target_id = _text(job, "target_id") or _text(target, "id", "target.id")
@@ -183,24 +183,24 @@ def _text(obj: Mapping[str, Any], key: str, name: str | None = None) -> str | No
     value = obj.get(key)
     if value is None or isinstance(value, str):
         return value
-    raise ContractError(f"`{name or key}` is not a string: {type(value).__name__}")
+    raise RecordError(f"`{name or key}` is not a string: {type(value).__name__}")
 
 
 def _events(value: object) -> tuple[JobEvent, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise ContractError(f"`events` is not a list: {type(value).__name__}")
+        raise RecordError(f"`events` is not a list: {type(value).__name__}")
     events = []
     for index, item in enumerate(value):
         if not isinstance(item, Mapping):
-            raise ContractError(f"events[{index}] is not an object")
+            raise RecordError(f"events[{index}] is not an object")
         status_raw = item.get("status")
         if not isinstance(status_raw, str):
-            raise ContractError(f"events[{index}].status is not a string")
+            raise RecordError(f"events[{index}].status is not a string")
         at = parse_timestamp(item.get("timestamp"), name=f"events[{index}].timestamp")
         if at is None:
-            raise ContractError(f"events[{index}] has no timestamp")
+            raise RecordError(f"events[{index}] has no timestamp")
         events.append(JobEvent(canonical_status(status_raw), status_raw, at))
     return tuple(events)
 
@@ -211,7 +211,7 @@ def _error(value: object) -> JobFailure | None:
     if isinstance(value, str):  # undocumented, but a bare message is still an error
         return JobFailure(None, value)
     if not isinstance(value, Mapping):
-        raise ContractError("`error` is not an object")
+        raise RecordError("`error` is not an object")
     code, message = value.get("code"), value.get("message")
     return JobFailure(
         code if code is None else str(code),
