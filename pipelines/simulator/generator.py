@@ -504,6 +504,28 @@ class _TreeBuilder:
         # A parent: its stages of children run one after another, each stage
         # starting when the previous one has finished.
         cancel_at = started + own_run * rng.uniform(1.0, 4.0) if canceling else math.inf
+        at, child_failed = self._run_stages(job, stages, started, cancel_at)
+
+        if cancel_at < math.inf and cancel_at < at:
+            children_end = max(
+                (self._cancel_subtree(c, cancel_at) for c in job.children), default=cancel_at
+            )
+            self._finish(job, events, CANCELED, children_end + rng.uniform(0.5, 2.0))
+        elif child_failed:
+            job.error = dict(CHILD_FAILED_ERROR)
+            self._finish(job, events, FAILED, at)
+        elif failing:
+            self._finish(job, events, FAILED, at + own_run * rng.uniform(0.1, 0.5))
+        else:
+            self._finish(job, events, COMPLETED, max(at, started + own_run))
+        return job
+
+    def _run_stages(self, job: SimJob, stages: list[list[tuple[str, int]]], started: float,
+                    cancel_at: float) -> tuple[float, bool]:
+        """Build `job`'s children stage by stage from soon after `started`, until the parent
+        is canceled (`cancel_at`) or a child fails; returns when the last stage ended and
+        whether a child failed."""
+        rng = self.rng
         at = started + rng.uniform(0.5, 2.0)
         child_failed = False
         for stage in stages:
@@ -521,20 +543,7 @@ class _TreeBuilder:
                     child_failed |= child.final_status == FAILED
                     stage_end = max(stage_end, self._subtree_end(child))
             at = stage_end + rng.uniform(0.2, 1.5)
-
-        if cancel_at < math.inf and cancel_at < at:
-            children_end = max(
-                (self._cancel_subtree(c, cancel_at) for c in job.children), default=cancel_at
-            )
-            self._finish(job, events, CANCELED, children_end + rng.uniform(0.5, 2.0))
-        elif child_failed:
-            job.error = dict(CHILD_FAILED_ERROR)
-            self._finish(job, events, FAILED, at)
-        elif failing:
-            self._finish(job, events, FAILED, at + own_run * rng.uniform(0.1, 0.5))
-        else:
-            self._finish(job, events, COMPLETED, max(at, started + own_run))
-        return job
+        return at, child_failed
 
     def _child_stages(self, job: SimJob) -> list[list[tuple[str, int]]]:
         """The stages of children `job` starts, each a list of (child type, count)."""

@@ -1,3 +1,4 @@
+CREATE OR REPLACE TEMP TABLE _batch_keys AS
 -- land: each batch job's ledger_seq: its ledger row's (temp table _batch_ledger), or,
 -- for an ID never registered, the next numbers after the ledger's, in job_id order.
 WITH jobs AS (

@@ -1,3 +1,4 @@
+CREATE OR REPLACE TEMP TABLE _ledger_rows AS
 -- land: the new ledger rows of a batch's jobs (temp table _ledger_updates merged into
 -- their current rows). The rows are then replaced (delete + insert) rather than updated
 -- in place: DuckDB's UPDATE/MERGE of many rows is far slower (8-17 s per 100,000 rows

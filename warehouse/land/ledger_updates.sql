@@ -1,3 +1,4 @@
+CREATE OR REPLACE TEMP TABLE _ledger_updates AS
 -- land: one ledger update per job of a fetch batch (temp table _batch_arrow): the
 -- outcome of its latest attempt, attempts summed over the batch, and whether anything
 -- is left to fetch.

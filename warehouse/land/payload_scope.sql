@@ -1,3 +1,4 @@
+CREATE OR REPLACE TEMP TABLE _payload_scope AS
 -- land: the payloads of a fetch batch (temp table _batch_arrow) to store, with the
 -- sha256 and verdict of each job's last stored payload in temp table _last_stored.
 -- A payload is stored when it differs from the one before it (in the batch, else the
