@@ -10,7 +10,15 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse import LATEST_VERSION, connect, rebuild_from_raw, registry, schema_version
+from tests.helpers import load
+from warehouse import (
+    LATEST_VERSION,
+    connect,
+    rebuild_from_raw,
+    refresh_marts,
+    registry,
+    schema_version,
+)
 from warehouse.db import migrations
 
 
@@ -99,9 +107,6 @@ def test_previous_schema_version_is_upgraded_in_place(wh_path: Path) -> None:
 
 
 def test_duckdb_cli_1_5_reads_the_warehouse(wh_path: Path, sim_items: list) -> None:
-    from tests.warehouse.conftest import load
-    from warehouse import refresh_marts
-
     with connect(wh_path) as con:
         load(con, sim_items[:50])
         refresh_marts(con, now=datetime(2026, 1, 1, tzinfo=UTC))
