@@ -3,7 +3,6 @@ an inbox and a Dagster instance in tmp; the code location's resources pointed at
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,7 @@ import requests
 
 from pipelines.resources import BedrockApiResource, InboxResource, WarehouseResource
 from pipelines.simulator import DEMO_API_KEY, Clock, DataConfig, Simulator
-
-EPOCH = DataConfig().epoch  # 2026-01-01T00:00:00Z, the data's "now" in tests
+from tests.helpers import EPOCH
 
 
 @pytest.fixture
@@ -76,22 +74,3 @@ def resources_for(warehouse_path: Path, inbox_path: Path):
         }
 
     return make
-
-
-def cli_environment(sim: Simulator, root: Path, api_key: str | None = DEMO_API_KEY,
-                    warehouse: Path | None = None, inbox: Path | None = None) -> dict[str, str]:
-    """The environment of a `bedrock-jobs` process pointed at `sim`, keeping its Dagster
-    instance, warehouse and inbox under `root` (no BEDROCK_/DAGSTER_ variable leaks in)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BEDROCK_", "DAGSTER_"))}
-    env.update(DAGSTER_HOME=str(root / "dagster_home"),
-               BEDROCK_WAREHOUSE=str(warehouse or root / "wh.duckdb"),
-               BEDROCK_INBOX=str(inbox or root / "inbox"), BEDROCK_API_URL=sim.base_url)
-    if api_key is not None:
-        env["BEDROCK_API_KEY"] = api_key
-    return env
-
-
-@pytest.fixture(name="cli_environment")
-def cli_environment_fixture():
-    """`cli_environment(sim, root, api_key=...)`: env for a `bedrock-jobs` subprocess."""
-    return cli_environment

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import ROOT
 from warehouse import registry
 
-ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("pipelines", "assets", "warehouse")
 # Lower layers never import higher ones; a layer may import its own modules and any below.
 LAYERS = (

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from assets.metadata import column_schema, preview, table_metadata
-from tests.warehouse.conftest import load, loaded
-from tests.warehouse.test_regressions import NOW, _jobs
+from tests.helpers import REGRESSION_NOW as NOW
+from tests.helpers import job_bodies, load, loaded
 from warehouse import connect, refresh_marts, registry
 
 
@@ -16,10 +16,10 @@ from warehouse import connect, refresh_marts, registry
 def con(tmp_path):
     window, baseline = NOW - timedelta(hours=24), NOW - timedelta(days=15)
     jobs = [
-        *_jobs("compare", 400, start=baseline, span=timedelta(days=14), failed_every=20),
-        *_jobs("compare", 80, start=window, span=timedelta(hours=23), failed_every=4),
-        *_jobs("parse", 300, start=baseline, span=timedelta(days=14), running=50.0),
-        *_jobs("legend_parse", 100, start=baseline, span=timedelta(days=14)),
+        *job_bodies("compare", 400, start=baseline, span=timedelta(days=14), failed_every=20),
+        *job_bodies("compare", 80, start=window, span=timedelta(hours=23), failed_every=4),
+        *job_bodies("parse", 300, start=baseline, span=timedelta(days=14), running=50.0),
+        *job_bodies("legend_parse", 100, start=baseline, span=timedelta(days=14)),
     ]
     with connect(tmp_path / "w.duckdb") as connection:
         load(connection, [loaded(j["id"], j, wrap=True) for j in jobs])
@@ -38,13 +38,14 @@ def test_every_column_of_every_asset_table_has_the_registrys_meaning(con):
 
 def test_previews_are_narrow_and_show_what_matters_first(con):
     for table in registry.layer("marts"):
-        assert table.preview is not None and len(table.preview.columns) <= 7, table.qualified
+        assert table.preview is not None, table.qualified
         text = preview(con, table).value
         if not con.execute(f"SELECT count(*) FROM {table.qualified}").fetchone()[0]:
             assert text == "_(no rows)_"
             continue
-        header = text.splitlines()[0]
-        assert [c.strip() for c in header.strip("|").split("|")] == list(table.preview.columns)
+        header = [c.strip() for c in text.splitlines()[0].strip("|").split("|")]
+        # Narrow as shown: at most 7 columns, the preview's own, in its order.
+        assert header == list(table.preview.columns) and len(header) <= 7, table.qualified
     first = preview(con, registry.table("marts.regressions")).value.splitlines()[2]
     assert "compare" in first and "failure_rate" in first and "True" in first
     assert "e-" in first  # the p-value in significant digits, not "0.00"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dagster as dg
-import duckdb
 
 from assets.checks import ALL_CHECKS
 from assets.core import core_tables
@@ -11,6 +10,7 @@ from assets.fetch import job_payloads
 from assets.intake import job_ledger
 from assets.marts import mart_tables
 from pipelines.simulator import DataConfig, RateLimitConfig
+from tests.helpers import home_ids, read_rows
 
 ASSETS = [job_ledger, job_payloads, core_tables, mart_tables]
 
@@ -23,26 +23,20 @@ def _materialize(resources, instance, **ledger_config):
     )
 
 
-def _query(path, sql):
-    with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute(sql).fetchall()
-
-
 def test_whole_graph_materializes_and_reruns_fetch_only_in_flight_jobs(
         make_simulator, resources_for, warehouse_path, instance):
     sim = make_simulator(DataConfig(jobs=800), rate_limit=RateLimitConfig(enabled=False))
     result = _materialize(resources_for(sim), instance, discover=True)
     assert result.success
-    home = sim.store.home_organization_id
     now = sim.clock.now()
-    visible = {j.id for j in sim.store.by_id.values()
-               if j.organization_id == home and j.created_at <= now}
-    loaded_rows = _query(warehouse_path,
-                         "SELECT job_id FROM ops.job_ledger WHERE outcome = 'loaded'")
+    visible = set(home_ids(sim))
+    loaded_rows = read_rows(warehouse_path,
+                            "SELECT job_id FROM ops.job_ledger WHERE outcome = 'loaded'")
     loaded = {row[0] for row in loaded_rows}
     assert loaded == visible
-    assert _query(warehouse_path, "SELECT count(*) FROM core.jobs")[0][0] == len(visible)
-    assert _query(warehouse_path, "SELECT count(*) FROM marts.job_durations")[0][0] == len(visible)
+    assert read_rows(warehouse_path, "SELECT count(*) FROM core.jobs")[0][0] == len(visible)
+    assert read_rows(warehouse_path,
+                     "SELECT count(*) FROM marts.job_durations")[0][0] == len(visible)
     first = sim.stats_snapshot()["fetches"]
     assert set(first) == visible and set(first.values()) == {1}
 

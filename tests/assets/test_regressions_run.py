@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import dagster as dg
 import duckdb
 
@@ -14,7 +12,8 @@ from assets.intake import job_ledger
 from assets.marts import mart_tables
 from pipelines.services.summary import summary_text
 from pipelines.simulator import DataConfig, RateLimitConfig, Shift
-from tests.conftest import EPOCH
+from tests.helpers import EPOCH_ISO
+from warehouse.what_changed import RegressionSettings
 
 ASSETS = [job_ledger, job_payloads, core_tables, mart_tables]
 # Three days of history: the last day is the window, two days the (shorter) baseline.
@@ -29,7 +28,7 @@ def _flagged(make_simulator, resources_for, warehouse_path, instance, data):
             "ops__job_ledger": {"config": {"discover": True}},
             # The simulator's clock is fixed at EPOCH: the window ends there.
             "mart_tables": {"config": {"regressions": {
-                "window_end": datetime.fromtimestamp(EPOCH, UTC).isoformat()}}},
+                "window_end": EPOCH_ISO}}},
         }},
         raise_on_error=False,
     )
@@ -37,8 +36,18 @@ def _flagged(make_simulator, resources_for, warehouse_path, instance, data):
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         rows = con.execute("SELECT job_type, metric FROM marts.regressions"
                            " WHERE is_regression").fetchall()
-        assert con.execute("SELECT count(DISTINCT job_type) FROM marts.regressions"
-                           " WHERE current_n >= 30").fetchone()[0] >= 5
+        # Every type with enough finished jobs in the window had its failure rate tested
+        # (the shifted one among them), so "not flagged" means "not worse", not "left out".
+        minimum = RegressionSettings().min_current_n
+        tested = {row[0] for row in con.execute(
+            "SELECT job_type FROM marts.regressions"
+            " WHERE metric = 'failure_rate' AND current_n >= ?", [minimum]).fetchall()}
+        enough = {row[0] for row in con.execute(
+            "SELECT job_type FROM marts.job_durations,"
+            " (SELECT max(window_start) AS s, max(window_end) AS e FROM marts.regressions)"
+            " WHERE is_terminal AND created_at >= s AND created_at < e"
+            " GROUP BY job_type HAVING count(*) >= ?", [minimum]).fetchall()}
+    assert tested == enough and "symbol_match" in tested, (tested, enough)
     return set(rows), result
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
+
 KEY = "sk_demo_local_simulator"
 # What a source tree holds that is never part of what we build from.
 NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__pycache__",

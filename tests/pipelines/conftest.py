@@ -3,10 +3,6 @@ cookbook tests (session-scoped: one run for all of them)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
-
 import dagster as dg
 import pytest
 
@@ -17,17 +13,7 @@ from assets.marts import mart_tables
 from assets.report import jobs_report
 from pipelines.resources import BedrockApiResource, InboxResource, WarehouseResource
 from pipelines.simulator import DEMO_API_KEY, Clock, DataConfig, RateLimitConfig, Simulator
-
-EPOCH = DataConfig().epoch
-WINDOW_END = datetime.fromtimestamp(EPOCH, UTC).isoformat()
-# IDs a user might paste that never load, so the ledger shows more than `loaded`.
-UNLOADABLE = ["job_01UNKNOWN0000000000000000", "job 42"]
-
-
-@dataclass(frozen=True)
-class LoadedWarehouse:
-    path: Path
-    report_metadata: dict  # the report asset's materialization metadata
+from tests.helpers import EPOCH, EPOCH_ISO, LoadedWarehouse
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +22,8 @@ def loaded_warehouse(tmp_path_factory: pytest.TempPathFactory) -> LoadedWarehous
     root = tmp_path_factory.mktemp("report")
     path = root / "warehouse" / "bedrock.duckdb"
     (root / "inbox").mkdir()
+    # IDs a user might paste that never load, so the ledger shows more than `loaded`.
+    unloadable = ["job_01UNKNOWN0000000000000000", "job 42"]
     simulator = Simulator(DataConfig(jobs=1500), clock=Clock.fixed(EPOCH),
                           rate_limit=RateLimitConfig(enabled=False))
     with simulator as sim, dg.instance_for_test() as instance:
@@ -48,9 +36,9 @@ def loaded_warehouse(tmp_path_factory: pytest.TempPathFactory) -> LoadedWarehous
                 "inbox": InboxResource(path=str(root / "inbox")),
             },
             run_config={"ops": {
-                "ops__job_ledger": {"config": {"discover": True, "ids": UNLOADABLE}},
+                "ops__job_ledger": {"config": {"discover": True, "ids": unloadable}},
                 # The simulator's clock is fixed at EPOCH: "what changed" compares up to it.
-                "mart_tables": {"config": {"regressions": {"window_end": WINDOW_END}}}}},
+                "mart_tables": {"config": {"regressions": {"window_end": EPOCH_ISO}}}}},
         )
         assert result.success
         [event] = [e for e in result.get_asset_materialization_events()

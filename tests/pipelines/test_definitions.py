@@ -12,7 +12,7 @@ from pathlib import Path
 import dagster as dg
 import yaml
 
-ROOT = Path(__file__).parents[2]
+from tests.helpers import ROOT
 
 
 def test_workspace_module_loads_definitions():

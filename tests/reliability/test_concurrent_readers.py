@@ -14,14 +14,14 @@ import pytest
 
 import warehouse
 from pipelines.simulator import DataConfig, FaultConfig, RateLimitConfig
+from tests.helpers import ROOT, read_rows, run_pipeline, table_hashes
 from warehouse.publish import read_copy_path
 
-PROBE = Path(__file__).with_name("reader_probe.py")
+PROBE = ROOT / "tests" / "reliability" / "reader_probe.py"
 
 
 @pytest.mark.slow
-def test_reader_polls_through_a_demo_sized_run(make_simulator, workspace, run_pipeline,
-                                               tmp_path):
+def test_reader_polls_through_a_demo_sized_run(make_simulator, workspace, tmp_path):
     sim = make_simulator(DataConfig(jobs=3000), faults=FaultConfig(latency_ms=5),
                          rate_limit=RateLimitConfig(enabled=False))
     wh, inbox = workspace("shared")
@@ -38,7 +38,7 @@ def test_reader_polls_through_a_demo_sized_run(make_simulator, workspace, run_pi
 
 @pytest.mark.slow
 def test_a_plain_client_reads_the_published_copy_through_a_run_without_one_failure(
-        make_simulator, workspace, run_pipeline, table_hashes, tmp_path):
+        make_simulator, workspace, tmp_path):
     """What the DuckDB CLI, a notebook or a BI tool does (no retry on a lock), every
     100 ms through a multi-batch run that publishes several times while it fetches."""
     sim = make_simulator(DataConfig(jobs=3000), faults=FaultConfig(latency_ms=5),
@@ -75,7 +75,4 @@ def _read_through(tmp_path: Path, wh: Path, mode: str, run):
 
 
 def _jobs(path: Path) -> int:
-    import duckdb
-
-    with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute("SELECT count(*) FROM core.jobs").fetchall()[0][0]
+    return read_rows(path, "SELECT count(*) FROM core.jobs")[0][0]

@@ -6,14 +6,14 @@ from __future__ import annotations
 import duckdb
 
 from pipelines.simulator import DataConfig, FaultConfig, RateLimitConfig
+from tests.helpers import home_ids, run_pipeline, table_hashes
 
 DATA = DataConfig(jobs=700, seed=21)
 FAULTS = FaultConfig(seed=5, error_rate=0.10, drop_rate=0.03, slow_rate=0.02, slow_seconds=1.0,
                      malformed_rate=0.01, burst_rate=0.002, burst_seconds=0.5)
 
 
-def test_fault_mix_gives_the_same_tables_as_a_clean_run(make_simulator, workspace, run_pipeline,
-                                                        table_hashes):
+def test_fault_mix_gives_the_same_tables_as_a_clean_run(make_simulator, workspace):
     clean_sim = make_simulator(DATA, rate_limit=RateLimitConfig(enabled=False))
     clean_wh, clean_inbox = workspace("clean")
     assert run_pipeline(clean_sim, clean_wh, clean_inbox).success
@@ -33,14 +33,11 @@ def test_fault_mix_gives_the_same_tables_as_a_clean_run(make_simulator, workspac
     assert table_hashes(faulty_wh) == table_hashes(clean_wh)
 
 
-def test_ids_that_never_succeed_end_failed_with_the_reason(make_simulator, workspace,
-                                                          run_pipeline):
+def test_ids_that_never_succeed_end_failed_with_the_reason(make_simulator, workspace):
     sim = make_simulator(DataConfig(jobs=60), faults=FaultConfig(seed=1, error_rate=1.0),
                          rate_limit=RateLimitConfig(enabled=False))
     warehouse, inbox = workspace("broken")
-    ids = [j.id for j in sim.store.by_id.values()
-           if j.organization_id == sim.store.home_organization_id
-           and j.created_at <= sim.clock.now()][:10]
+    ids = home_ids(sim)[:10]
     (inbox / "ids.txt").write_text("\n".join(ids) + "\n")
     result = run_pipeline(sim, warehouse, inbox, discover=False, max_attempts=2)
     assert result.success  # a batch of failures is an outcome, not a crash

@@ -8,6 +8,7 @@ import json
 import duckdb
 
 from pipelines.simulator import DataConfig, RateLimitConfig
+from tests.helpers import home_jobs, run_pipeline
 
 HOSTILE_LINES = [
     "../../etc/passwd", "job_1?x=1", "job_1#a", "%2F", "jöb_ünïcode",
@@ -21,12 +22,10 @@ def _ledger(path):
             "SELECT job_id, outcome, error_detail FROM ops.job_ledger").fetchall()}
 
 
-def test_hostile_id_file_every_line_accounted_for(make_simulator, workspace, run_pipeline):
+def test_hostile_id_file_every_line_accounted_for(make_simulator, workspace):
     sim = make_simulator(DataConfig(jobs=200), rate_limit=RateLimitConfig(enabled=False))
     wh, inbox = workspace("hostile-file")
-    good = [j.id for j in sim.store.by_id.values()
-            if j.organization_id == sim.store.home_organization_id
-            and j.created_at <= sim.clock.now() and j.parent_id is None][:3]
+    good = [j.id for j in home_jobs(sim) if j.parent_id is None][:3]
     text = "\r\n".join([f"  {good[0]}  ", "", good[1], good[1], *HOSTILE_LINES, good[2]])
     data = b"\xef\xbb\xbf" + text.encode() + b"\r\n\xff\xfe\x00binary\r\n"
     (inbox / "hostile.txt").write_bytes(data)
@@ -48,12 +47,10 @@ def test_hostile_id_file_every_line_accounted_for(make_simulator, workspace, run
         assert con.execute("SELECT count(*) FROM core.jobs").fetchall()[0][0] == 3
 
 
-def test_hostile_bodies_end_in_one_outcome_each(make_simulator, workspace, run_pipeline):
+def test_hostile_bodies_end_in_one_outcome_each(make_simulator, workspace):
     sim = make_simulator(DataConfig(jobs=200), rate_limit=RateLimitConfig(enabled=False))
     wh, inbox = workspace("hostile-bodies")
-    good = next(j for j in sim.store.by_id.values()
-                if j.organization_id == sim.store.home_organization_id
-                and j.created_at <= sim.clock.now() and j.parent_id is None)
+    good = next(j for j in home_jobs(sim) if j.parent_id is None)
     template = json.loads(sim.api.handle("GET", f"/jobs/{good.id}",
                                          sim.auth_headers()).body)["data"]
 

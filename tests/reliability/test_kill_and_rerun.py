@@ -13,6 +13,7 @@ import time
 import pytest
 
 from pipelines.simulator import DataConfig, FaultConfig, RateLimitConfig
+from tests.helpers import cli_environment, table_hashes
 
 KILLS = 10  # trials that really killed a run in progress
 MAX_TRIALS = 16
@@ -27,9 +28,7 @@ def _ingest(env, ids_file):
 
 @pytest.mark.slow
 @pytest.mark.timeout(1500)
-def test_kill_9_at_random_moments_then_rerun_equals_a_clean_run(make_simulator, tmp_path,
-                                                                 table_hashes,
-                                                                 cli_environment):
+def test_kill_9_at_random_moments_then_rerun_equals_a_clean_run(make_simulator, tmp_path):
     # Latency stretches the fetch over several seconds, so kills land in every phase:
     # start-up, intake, mid-batch writes, core and marts.
     sim = make_simulator(DataConfig(jobs=500, seed=33), faults=FaultConfig(latency_ms=8),

@@ -5,48 +5,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
-from glob import glob
 from pathlib import Path
 
 import pytest
 
-# -- PostgreSQL ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Postgres:
-    host: str
-    port: int
-    user: str
-    db: str
-
-    def env(self) -> dict[str, str]:
-        """deploy/dagster.yaml's variables for this server (trust auth: any password)."""
-        return {"DAGSTER_PG_HOST": self.host, "DAGSTER_PG_PORT": str(self.port),
-                "DAGSTER_PG_DB": self.db, "DAGSTER_PG_USERNAME": self.user,
-                "DAGSTER_PG_PASSWORD": "unused-with-trust-auth"}
-
-
-def _pg_bin() -> Path | None:
-    """The folder holding initdb and pg_ctl: Debian's versioned folders, else on PATH."""
-    for folder in sorted(glob("/usr/lib/postgresql/*/bin"), reverse=True):
-        if (Path(folder) / "initdb").exists() and (Path(folder) / "pg_ctl").exists():
-            return Path(folder)
-    found = shutil.which("pg_ctl")
-    if found and shutil.which("initdb"):
-        return Path(found).parent
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.helpers import Postgres, free_port, postgres_bin
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +22,7 @@ def postgres() -> Iterator[Postgres]:
     Skips (saying why) where no server binaries are installed. As root, the server
     runs as the `postgres` system user: PostgreSQL refuses to run as root.
     """
-    bin_dir = _pg_bin()
+    bin_dir = postgres_bin()
     if bin_dir is None:
         pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl): `make test` installs "
                     "them with apt-get where it can")
@@ -75,7 +41,7 @@ def postgres() -> Iterator[Postgres]:
     if as_user:
         shutil.chown(folder, "postgres", "postgres")
     data = folder / "data"
-    port = _free_port()
+    port = free_port()
 
     def run(*args: str) -> None:
         subprocess.run([*as_user, *args], check=True, capture_output=True, timeout=60)

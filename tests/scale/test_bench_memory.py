@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
+
 HELD_MB = 400
 
 # The child reads its peak the way bench_scale's ingest child does, and its ru_maxrss.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -15,8 +14,9 @@ from assets.intake import job_ledger
 from assets.marts import mart_tables
 from pipelines.instance import WAREHOUSE_POOL
 from pipelines.simulator import DataConfig, RateLimitConfig
+from tests.helpers import ROOT
 
-DEPLOY_YAML = Path(__file__).resolve().parents[2] / "deploy" / "dagster.yaml"
+DEPLOY_YAML = ROOT / "deploy" / "dagster.yaml"
 
 
 def test_pipeline_materializes_on_the_postgres_instance(

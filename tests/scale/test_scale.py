@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 import warehouse
 from pipelines.definitions import build_definitions
@@ -16,13 +14,9 @@ from pipelines.services.fetch import pending_ids
 from pipelines.services.id_files import read_id_file
 from pipelines.services.intake import register_file
 from pipelines.simulator import DataConfig, RateLimitConfig
+from tests.helpers import read_rows
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def _query(path: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def test_pending_ids_are_read_a_page_at_a_time_in_fetch_order(tmp_path):
@@ -65,7 +59,7 @@ def test_a_large_file_is_registered_in_chunks_with_the_same_counts(tmp_path):
     assert (counts.new, counts.already_known, counts.invalid, counts.duplicates,
             counts.blank_lines) == (len(whole.ids), 0, len(whole.rejected), whole.duplicates,
                                     whole.blank_lines)
-    registered = _query(db, "SELECT count(*) FROM ops.job_ledger WHERE outcome = 'pending'")
+    registered = read_rows(db, "SELECT count(*) FROM ops.job_ledger WHERE outcome = 'pending'")
     assert registered[0][0] == 24
 
 
@@ -78,7 +72,7 @@ def test_scheduled_rerun_fetches_exactly_the_in_flight_jobs_and_rebuild_calls_no
             assert defs.resolve_job_def(name).execute_in_process(instance=instance).success
 
         run("ingest")
-        in_flight = {row[0] for row in _query(
+        in_flight = {row[0] for row in read_rows(
             warehouse_path, "SELECT job_id FROM ops.job_ledger "
                             "WHERE NOT is_terminal AND loaded_at IS NOT NULL")}
         assert in_flight
@@ -109,16 +103,23 @@ def test_backfill_fetches_one_bucket_per_run_and_a_failed_bucket_reruns_alone(
                                                           api_key="sk_wrong_key")}
     with dg.instance_for_test() as instance:
         warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+        job = defs.resolve_job_def("backfill")
         with warehouse.connect(warehouse_path) as con:
             warehouse.register_ids(con, ids, "backfill", NOW)
+            # A backfill over every partition asks for every registered ID, each once.
+            per_partition = []
+            for key in job.partitions_def.get_partition_keys():
+                config = job.partitioned_config.get_run_config_for_partition_key(key)
+                bucket = config["ops"]["raw__job_payloads"]["config"]
+                per_partition += warehouse.ids_to_fetch(con, bucket=bucket["bucket"],
+                                                        buckets=bucket["buckets"])
+        assert sorted(per_partition) == ids
 
         def bucket_ids(bucket: int) -> set[str]:
-            return {row[0] for row in _query(
+            return {row[0] for row in read_rows(
                 warehouse_path, "SELECT job_id FROM ops.job_ledger "
                                 f"WHERE md5_number(job_id) % {BACKFILL_BUCKETS} = {bucket}")}
 
-        job = defs.resolve_job_def("backfill")
-        assert len(job.partitions_def.get_partition_keys()) == BACKFILL_BUCKETS
         assert job.execute_in_process(instance=instance, partition_key="03").success
         assert set(sim.stats_snapshot()["fetches"]) == bucket_ids(3)
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import pytest
 
-from tests.warehouse.conftest import load, loaded, table
+from tests.helpers import load, loaded, table
 from warehouse import refresh_marts
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import pytest
 
-from tests.warehouse.conftest import FETCHED_AT, load, loaded, table
+from tests.helpers import FETCHED_AT, load, loaded, table
 from warehouse import FetchedItem, ids_to_fetch, land_batch, register_ids
 
 RUNNING = {"id": "job_1", "type": "compare", "status": "RUNNING", "events": [
@@ -156,11 +156,16 @@ def test_batch_lookups_by_job_id_filter_on_the_batch_ledger_seq_range(
         FetchedItem("job_2", "loaded", FETCHED_AT, 200, payload_text=json.dumps({"data": {
             **body, "status": "COMPLETED"}}), ledger_seq=seqs["job_2"]),
         FetchedItem("job_3", "not_found", FETCHED_AT, 404, ledger_seq=seqs["job_3"])])
-    lookups = [s for s in recorder.statements if re.search(
-        r"\b(FROM|JOIN)\s+(ops\.job_ledger|raw\.latest_payloads)\b(?!\s+USING)", s)
-        and "max(" not in s and "_ids" not in s]
-    assert len(lookups) >= 4  # the batch's ledger rows and latest payloads, both deletes
-    assert all("ledger_seq BETWEEN $lo AND $hi" in s for s in lookups), lookups
+    lookups = {s: found.group(1) for s in recorder.statements if (found := re.search(
+        r"\b(?:FROM|JOIN)\s+(ops\.job_ledger|raw\.latest_payloads)\b(?!\s+USING)", s))
+        and "max(" not in s and "_ids" not in s}
+    # The batch's ledger rows and latest payloads are each read, and each deleted (to be
+    # replaced), and every one of those lookups filters on the range.
+    assert {("delete" if s.startswith("DELETE") else "read", table)
+            for s, table in lookups.items()} == {
+        (kind, table) for kind in ("read", "delete")
+        for table in ("ops.job_ledger", "raw.latest_payloads")}
+    assert all("ledger_seq BETWEEN $lo AND $hi" in s for s in lookups), list(lookups)
     assert con.execute("SELECT job_id, outcome, ledger_seq FROM ops.job_ledger"
                        " WHERE job_id IN ('job_2', 'job_3') ORDER BY 1").fetchall() == [
         ("job_2", "loaded", seqs["job_2"]), ("job_3", "not_found", seqs["job_3"])]

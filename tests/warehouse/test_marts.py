@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import pytest
 
-from tests.warehouse.conftest import load, loaded
+from tests.helpers import load, loaded
 from warehouse import refresh_marts
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

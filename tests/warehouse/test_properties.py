@@ -11,7 +11,7 @@ import duckdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.warehouse.conftest import load, loaded, simulator_items
+from tests.helpers import load, loaded, simulator_items
 from warehouse import connect, rebuild_from_raw, refresh_marts
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

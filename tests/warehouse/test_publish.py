@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.warehouse.conftest import load
+from tests.helpers import load
 from warehouse import connect, refresh_marts
 from warehouse.publish import PeriodicPublisher, publish, read_copy_path
 from warehouse.query import QueryError, readable_path, run_query

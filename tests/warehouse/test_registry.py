@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import ROOT
 from warehouse import registry
-
-ROOT = Path(__file__).resolve().parents[2]
 
 MART = """\
   - name: jobs_by_type

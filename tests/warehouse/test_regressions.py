@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from fractions import Fraction
 
 import duckdb
 import pytest
 
-from tests.warehouse.conftest import load, loaded
+from tests.helpers import REGRESSION_NOW as NOW
+from tests.helpers import job_bodies, load, loaded
 from warehouse import refresh_marts
 from warehouse.what_changed import METRICS, RegressionSettings, describe_change, flagged
-
-NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 def exact_midp(x_c: int, n_c: int, x_b: int, n_b: int, weight: Fraction = Fraction(1, 2)) -> float:
@@ -53,52 +52,31 @@ def test_fisher_macro_known_values(con: duckdb.DuckDBPyConnection) -> None:
     assert con.execute("SELECT fisher_greater_midp(0, 0, 3, 20)").fetchone()[0] is None
 
 
-def _job(job_id: str, job_type: str, created: datetime, *, queued: float, running: float,
-         status: str = "COMPLETED", requeued: bool = False) -> dict:
-    def at(seconds: float) -> str:
-        return (created + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    events = [("PENDING", 0.0), ("RUNNING", queued)]
-    if requeued:
-        events += [("PENDING", queued + 1), ("RUNNING", queued + 2)]
-    events.append((status, events[-1][1] + running))
-    return {"id": job_id, "type": job_type, "status": status, "created_at": at(0),
-            "events": [{"status": s, "timestamp": at(t)} for s, t in events]}
-
-
-def _jobs(job_type: str, n: int, *, start: datetime, span: timedelta, failed_every: int = 0,
-          running: float = 10.0, requeued_every: int = 0) -> list[dict]:
-    step = span / n
-    return [_job(f"job_{job_type}_{start:%j}_{i}", job_type, start + i * step,
-                 queued=1.0 + i % 3, running=running + i % 7,
-                 status="FAILED" if failed_every and i % failed_every == 0 else "COMPLETED",
-                 requeued=bool(requeued_every) and i % requeued_every == 0)
-            for i in range(n)]
-
-
 @pytest.fixture
 def scenario(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     window = NOW - timedelta(hours=24)
     baseline = window - timedelta(days=14)
     jobs = [
         # compare: 5% failed for two weeks, 25% in the last day -> a failure regression.
-        *_jobs("compare", 400, start=baseline, span=timedelta(days=14), failed_every=20),
-        *_jobs("compare", 80, start=window, span=timedelta(hours=23), failed_every=4),
+        *job_bodies("compare", 400, start=baseline, span=timedelta(days=14), failed_every=20),
+        *job_bodies("compare", 80, start=window, span=timedelta(hours=23), failed_every=4),
         # parse: 5% failed before and after -> nothing.
-        *_jobs("parse", 400, start=baseline, span=timedelta(days=14), failed_every=20),
-        *_jobs("parse", 80, start=window, span=timedelta(hours=23), failed_every=20),
+        *job_bodies("parse", 400, start=baseline, span=timedelta(days=14), failed_every=20),
+        *job_bodies("parse", 80, start=window, span=timedelta(hours=23), failed_every=20),
         # overlay.generate: running 10-16 s, then 30-36 s -> running and total p95 worse.
-        *_jobs("overlay.generate", 300, start=baseline, span=timedelta(days=14)),
-        *_jobs("overlay.generate", 60, start=window, span=timedelta(hours=23), running=30.0),
+        *job_bodies("overlay.generate", 300, start=baseline, span=timedelta(days=14)),
+        *job_bodies("overlay.generate", 60, start=window, span=timedelta(hours=23), running=30.0),
         # legend_parse: re-queued 1 in 50, then 1 in 4 -> re-queue share worse.
-        *_jobs("legend_parse", 300, start=baseline, span=timedelta(days=14), requeued_every=50),
-        *_jobs("legend_parse", 60, start=window, span=timedelta(hours=23), requeued_every=4),
+        *job_bodies("legend_parse", 300, start=baseline, span=timedelta(days=14),
+                    requeued_every=50),
+        *job_bodies("legend_parse", 60, start=window, span=timedelta(hours=23), requeued_every=4),
         # symbol_match: every job of the last day failed, but only 10 of them (too few).
-        *_jobs("symbol_match", 300, start=baseline, span=timedelta(days=14)),
-        *_jobs("symbol_match", 10, start=window, span=timedelta(hours=23), failed_every=1),
+        *job_bodies("symbol_match", 300, start=baseline, span=timedelta(days=14)),
+        *job_bodies("symbol_match", 10, start=window, span=timedelta(hours=23), failed_every=1),
         # Older than the baseline and newer than now: outside both windows.
-        *_jobs("block_preprocess", 200, start=baseline - timedelta(days=3),
+        *job_bodies("block_preprocess", 200, start=baseline - timedelta(days=3),
                span=timedelta(days=2), failed_every=1),
-        *_jobs("parse", 50, start=NOW + timedelta(minutes=1), span=timedelta(hours=1),
+        *job_bodies("parse", 50, start=NOW + timedelta(minutes=1), span=timedelta(hours=1),
                failed_every=1),
     ]
     load(con, [loaded(j["id"], j, wrap=True) for j in jobs])

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from tests.helpers import load
 from warehouse import (
     LATEST_VERSION,
     connect,
@@ -108,9 +109,6 @@ def test_previous_schema_version_is_upgraded_in_place(wh_path: Path) -> None:
 
 
 def test_duckdb_cli_1_5_reads_the_warehouse(wh_path: Path, sim_items: list) -> None:
-    from tests.warehouse.conftest import load
-    from warehouse import refresh_marts
-
     with connect(wh_path) as con:
         load(con, sim_items[:50])
         refresh_marts(con, now=datetime(2026, 1, 1, tzinfo=UTC))

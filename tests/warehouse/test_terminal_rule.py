@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from pipelines.bedrock.records import parse_job
-from tests.warehouse.conftest import FETCHED_AT, load
+from tests.helpers import FETCHED_AT, load, loaded
 from warehouse import ids_to_fetch, register_ids
 from warehouse.db import sql
 from warehouse.transform import refresh_marts
@@ -34,10 +34,10 @@ def _body(job_id: str, top: str, events: list[str]) -> dict:
 
 
 @pytest.fixture
-def loaded_cases(con, make_loaded):
+def loaded_cases(con):
     register_ids(con, list(CASES), "test", FETCHED_AT)
-    load(con, [make_loaded(job_id, _body(job_id, top, events), wrap=True)
-                     for job_id, (top, events, _, _) in CASES.items()])
+    load(con, [loaded(job_id, _body(job_id, top, events), wrap=True)
+               for job_id, (top, events, _, _) in CASES.items()])
     return con
 
 

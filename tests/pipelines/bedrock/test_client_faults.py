@@ -9,11 +9,12 @@ import pytest
 
 from pipelines.bedrock import Outcome, RetriesExhaustedError
 from pipelines.simulator import DataConfig, FaultConfig, RateLimitConfig
+from tests.helpers import Canned, home_ids
 
 NO_LIMIT = RateLimitConfig(enabled=False)
 
 
-def test_fault_mix_loads_every_id_exactly_once(make_simulator, make_client, home_ids) -> None:
+def test_fault_mix_loads_every_id_exactly_once(make_simulator, make_client) -> None:
     faults = FaultConfig(seed=11, error_rate=0.10, drop_rate=0.05, slow_rate=0.03,
                          slow_seconds=1.5, malformed_rate=0.06)
     sim = make_simulator(DataConfig(jobs=400), faults=faults, rate_limit=NO_LIMIT)
@@ -35,7 +36,7 @@ def test_fault_mix_loads_every_id_exactly_once(make_simulator, make_client, home
     assert stream.stats.requests == served["total_requests"]
 
 
-def test_attempts_are_bounded(make_simulator, make_client, home_ids) -> None:
+def test_attempts_are_bounded(make_simulator, make_client) -> None:
     sim = make_simulator(faults=FaultConfig(error_rate=1.0), rate_limit=NO_LIMIT)
     ids = home_ids(sim)[:5]
     results = list(make_client(sim, max_attempts=3).fetch_jobs(ids))
@@ -46,7 +47,7 @@ def test_attempts_are_bounded(make_simulator, make_client, home_ids) -> None:
     assert sim.stats_snapshot()["fetches"] == {job_id: 3 for job_id in ids}
 
 
-def test_total_time_is_bounded(make_simulator, make_client, home_ids) -> None:
+def test_total_time_is_bounded(make_simulator, make_client) -> None:
     sim = make_simulator(faults=FaultConfig(drop_rate=1.0), rate_limit=NO_LIMIT)
     client = make_client(sim, max_attempts=1000, max_total_seconds=0.6, backoff_base=0.1,
                          backoff_cap=0.2)
@@ -57,11 +58,11 @@ def test_total_time_is_bounded(make_simulator, make_client, home_ids) -> None:
     assert result.error_code == "CONNECTION" and "0.6s" in (result.error_detail or "")
 
 
-def test_bad_json_is_retried_not_loaded(scripted, canned, make_client) -> None:
-    scripted.route("/jobs/job_a", canned(200, b'{"data": {"id": "job_a", "ev'),
-                   canned(200, b"<html>oops</html>"),
-                   canned(502, b"<h1>502 Bad Gateway</h1>", {"Content-Type": "text/html"}),
-                   canned(200, {"data": {"id": "job_a"}}))
+def test_bad_json_is_retried_not_loaded(scripted, make_client) -> None:
+    scripted.route("/jobs/job_a", Canned(200, b'{"data": {"id": "job_a", "ev'),
+                   Canned(200, b"<html>oops</html>"),
+                   Canned(502, b"<h1>502 Bad Gateway</h1>", {"Content-Type": "text/html"}),
+                   Canned(200, {"data": {"id": "job_a"}}))
     result = make_client(scripted.base_url).fetch_job("job_a")
     assert result.outcome is Outcome.LOADED and result.attempts == 4
     assert result.payload == {"data": {"id": "job_a"}}

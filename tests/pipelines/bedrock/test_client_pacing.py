@@ -11,6 +11,7 @@ from email.utils import format_datetime
 from pipelines.bedrock import Outcome
 from pipelines.bedrock.backoff import retry_after_seconds
 from pipelines.simulator import DataConfig, FaultConfig, RateLimitConfig
+from tests.helpers import Canned, home_ids
 
 LIMIT, WINDOW = 40, 2.0
 
@@ -56,7 +57,7 @@ def test_configured_ceiling(make_simulator, make_client) -> None:
     assert elapsed >= 15 / 10 * 0.95
 
 
-def test_retry_after_pauses_every_worker(make_simulator, make_client, home_ids, http) -> None:
+def test_retry_after_pauses_every_worker(make_simulator, make_client, http) -> None:
     sim = make_simulator(rate_limit=RateLimitConfig(limit=3, window_seconds=3))
     ids = home_ids(sim)[:4]
     while True:  # use up the key's window from outside the client, far enough from its end
@@ -79,12 +80,12 @@ def test_retry_after_pauses_every_worker(make_simulator, make_client, home_ids, 
         "rate_limited": 1}
 
 
-def test_retry_after_as_http_date(scripted, canned, make_client) -> None:
+def test_retry_after_as_http_date(scripted, make_client) -> None:
     when = datetime.now(UTC) + timedelta(seconds=2)
     scripted.route("/jobs/job_a",
-                   canned(429, {"code": "RATE_LIMITED"},
+                   Canned(429, {"code": "RATE_LIMITED"},
                           {"Retry-After": format_datetime(when, usegmt=True)}),
-                   canned(200, {"job_id": "job_a"}))
+                   Canned(200, {"job_id": "job_a"}))
     started = time.monotonic()
     result = make_client(scripted.base_url).fetch_job("job_a")
     elapsed = time.monotonic() - started
@@ -92,9 +93,9 @@ def test_retry_after_as_http_date(scripted, canned, make_client) -> None:
     assert 0.9 <= elapsed < 4.0
 
 
-def test_retry_after_is_capped(scripted, canned, make_client) -> None:
-    scripted.route("/jobs/job_a", canned(429, {"code": "RATE_LIMITED"}, {"Retry-After": "3600"}),
-                   canned(200, {"job_id": "job_a"}))
+def test_retry_after_is_capped(scripted, make_client) -> None:
+    scripted.route("/jobs/job_a", Canned(429, {"code": "RATE_LIMITED"}, {"Retry-After": "3600"}),
+                   Canned(200, {"job_id": "job_a"}))
     started = time.monotonic()
     result = make_client(scripted.base_url, retry_after_cap=0.3).fetch_job("job_a")
     assert result.outcome is Outcome.LOADED
@@ -113,7 +114,7 @@ def test_retry_after_parsing() -> None:
     assert retry_after_seconds({}, cap=60) is None
 
 
-def test_pacing_holds_under_faults(make_simulator, make_client, home_ids) -> None:
+def test_pacing_holds_under_faults(make_simulator, make_client) -> None:
     # Faulty answers are counted by the limiter too: retries must go through the pacer.
     faults = FaultConfig(seed=5, error_rate=0.10, drop_rate=0.05, malformed_rate=0.05)
     sim = make_simulator(DataConfig(jobs=400), faults=faults,

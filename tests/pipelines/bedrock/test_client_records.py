@@ -9,6 +9,7 @@ import pytest
 from pipelines.bedrock import Outcome, RecordError, canonical_status, parse_job, parse_timestamp
 from pipelines.simulator import RateLimitConfig, RenderConfig
 from pipelines.simulator.render import shape_of, visible_events
+from tests.helpers import home_ids
 
 CMS = {"data": {
     "id": "job_01JABCD123", "organization_id": "org_1", "project_id": "prj_1",
@@ -84,7 +85,7 @@ def test_malformed_payloads_raise_contract_error(payload: object) -> None:
 
 
 @pytest.mark.parametrize("shape", ["cms", "vision", "mixed"])
-def test_simulator_shapes_round_trip(make_simulator, make_client, home_ids, shape: str) -> None:
+def test_simulator_shapes_round_trip(make_simulator, make_client, shape: str) -> None:
     render = RenderConfig(shape=shape)
     sim = make_simulator(render=render, rate_limit=RateLimitConfig(enabled=False))
     ids = home_ids(sim)[:120]
@@ -106,7 +107,7 @@ def test_simulator_shapes_round_trip(make_simulator, make_client, home_ids, shap
     assert shapes == ({"cms", "vision"} if shape == "mixed" else {shape})
 
 
-def test_adversarial_payloads_all_parse(make_simulator, make_client, home_ids) -> None:
+def test_adversarial_payloads_all_parse(make_simulator, make_client) -> None:
     sim = make_simulator(render=RenderConfig(shape="mixed", adversarial_share=1.0),
                          rate_limit=RateLimitConfig(enabled=False))
     ids = home_ids(sim)[:150]

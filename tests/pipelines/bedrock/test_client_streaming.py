@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from pipelines.bedrock import Outcome
 from pipelines.simulator import FaultConfig, RateLimitConfig
+from tests.helpers import home_ids
 
 NO_LIMIT = RateLimitConfig(enabled=False)
 
@@ -32,7 +33,7 @@ def test_huge_generator_is_read_lazily(make_simulator, make_client) -> None:
     assert not [t for t in threading.enumerate() if t.name.startswith("bedrock-fetch")]
 
 
-def test_results_arrive_in_completion_order(make_simulator, make_client, home_ids) -> None:
+def test_results_arrive_in_completion_order(make_simulator, make_client) -> None:
     # One slow response must not hold back the others behind it.
     sim = make_simulator(faults=FaultConfig(seed=3, slow_rate=0.05, slow_seconds=0.6),
                          rate_limit=NO_LIMIT)

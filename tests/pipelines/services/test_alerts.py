@@ -7,7 +7,6 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -29,13 +28,13 @@ from pipelines.resources import (
 from pipelines.sensors import alerts_sensor
 from pipelines.services.alerts import deliver
 from pipelines.simulator import DEMO_API_KEY, Clock, DataConfig, RateLimitConfig, Shift, Simulator
-from tests.conftest import EPOCH
+from tests.helpers import EPOCH, EPOCH_ISO
 
 CANARY = "T0CANARY/B0SECRET/xoxb-canary-0123456789"  # the secret part of a webhook URL
 DATA = DataConfig(jobs=1500, seed=5, history_days=3.0,
                   shifts=(Shift("symbol_match", "duration", 3.0, hours_before_epoch=24),))
 MARTS_CONFIG = {"stuck_floor_seconds": 1.0, "regressions": {
-    "window_end": datetime.fromtimestamp(EPOCH, UTC).isoformat()}}
+    "window_end": EPOCH_ISO}}
 
 
 class Receiver:

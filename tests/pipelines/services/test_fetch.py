@@ -15,7 +15,7 @@ from pipelines.bedrock import BedrockClient, ClientConfig
 from pipelines.services.fetch import fetch_and_load, pending_ids
 from pipelines.services.intake import utcnow
 from pipelines.simulator import DEMO_API_KEY, Clock, DataConfig, RateLimitConfig, RenderConfig
-from tests.conftest import EPOCH
+from tests.helpers import EPOCH, home_ids
 from warehouse import connect, derive_core, rebuild_from_raw
 
 # What "equal to a clean run" compares: every row, without the columns that record when
@@ -44,16 +44,19 @@ class Crash(BaseException):
 
 class CrashingConnection:
     """A real connection that dies before the `crash_at`-th statement run inside a
-    transaction (its COMMIT counts as one), counting across every connection it wraps."""
+    transaction (its COMMIT counts as one), counting across every connection it wraps;
+    `log` gets each such statement (a commit as "COMMIT")."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, counter: list[int],
-                 crash_at: int | None) -> None:
+                 crash_at: int | None, log: list[str] | None = None) -> None:
         self.con, self.counter, self.crash_at = con, counter, crash_at
+        self.log = [] if log is None else log
         self.in_transaction = False
 
-    def _tick(self) -> None:
+    def _tick(self, statement: str) -> None:
         if self.in_transaction:
             self.counter[0] += 1
+            self.log.append(" ".join(statement.split()))
             if self.counter[0] == self.crash_at:
                 raise Crash(f"crash before statement {self.crash_at}")
 
@@ -62,12 +65,12 @@ class CrashingConnection:
         return self.con.begin()
 
     def commit(self) -> object:
-        self._tick()
+        self._tick("COMMIT")
         self.in_transaction = False
         return self.con.commit()
 
     def execute(self, query: str, *args: object) -> duckdb.DuckDBPyConnection:
-        self._tick()
+        self._tick(query)
         return self.con.execute(query, *args)
 
     def __getattr__(self, name: str) -> object:
@@ -135,9 +138,7 @@ def test_raw_bodies_are_byte_identical_to_what_the_simulator_sent(make_simulator
     sim = make_simulator(DataConfig(jobs=120, seed=9), rate_limit=RateLimitConfig(enabled=False),
                          render=RenderConfig(shape="mixed", adversarial_share=0.5, seed=9,
                                              indent=2))
-    now = sim.clock.now()
-    ids = sorted(j.id for j in sim.store.by_id.values()
-                 if j.organization_id == sim.store.home_organization_id and j.created_at <= now)
+    ids = sorted(home_ids(sim))
     path = tmp_path / "w.duckdb"
     fetch_run(sim, path, ids, batch_size=25)
     with connect(path) as con:
@@ -169,10 +170,12 @@ def test_a_crash_between_any_two_statements_of_a_batch_then_a_rerun_equals_a_cle
             " ON parent.job_id = child.parent_id"
             " WHERE child.is_terminal AND NOT parent.is_terminal").fetchone()[0] > 0
     expected = snapshot(clean)
-    # Statements (and commits) of the first batch: a crash before any of them.
+    # Statements (and commits) of the first batch: a crash before any of them, so before
+    # each of its writes (payloads, ledger rows) and before its commit.
     first_batch = _statements_in_first_batch(sim, tmp_path, kids)
-    assert first_batch > 15
-    for crash_at in range(1, first_batch + 1):
+    for write in ("INSERT INTO raw.job_payloads", "INSERT INTO ops.job_ledger", "COMMIT"):
+        assert any(s.startswith(write) for s in first_batch), (write, first_batch)
+    for crash_at in range(1, len(first_batch) + 1):
         path = tmp_path / f"crash_{crash_at}.duckdb"
         with pytest.raises(Crash):
             fetch_run(sim, path, kids,
@@ -185,21 +188,22 @@ def test_a_crash_between_any_two_statements_of_a_batch_then_a_rerun_equals_a_cle
         assert snapshot(path) == expected, f"crash before statement {crash_at}"
 
 
-def _statements_in_first_batch(sim, tmp_path: Path, kids: list[str]) -> int:
+def _statements_in_first_batch(sim, tmp_path: Path, kids: list[str]) -> list[str]:
     """Statements run inside transactions (commits included) while the first batch is
     written, on every connection it opens."""
     path = tmp_path / "count.duckdb"
-    counter = [0]
+    counter: list[int] = [0]
+    log: list[str] = []
 
     @contextmanager
     def open_() -> Iterator[CrashingConnection]:
         with connect(path) as con:
-            yield CrashingConnection(con, counter, None)
+            yield CrashingConnection(con, counter, None, log)
         raise Crash("the first batch is written")
 
     with pytest.raises(Crash):
         fetch_run(sim, path, kids, connect_for_batches=open_)
-    return counter[0]
+    return log
 
 
 def test_a_crash_between_any_two_statements_of_a_core_chunk_then_a_rerun_equals_a_clean_run(
@@ -209,13 +213,16 @@ def test_a_crash_between_any_two_statements_of_a_core_chunk_then_a_rerun_equals_
     fetch_run(sim, landed, kids)
     clean = tmp_path / "clean.duckdb"
     clean.write_bytes(landed.read_bytes())
+    statements: list[str] = []
     with connect(clean) as con:
-        summary = derive_core(con, chunk_size=10)
-        assert summary.chunks >= 3 and summary.jobs_changed > 0
+        summary = derive_core(CrashingConnection(con, [0], None, statements), chunk_size=10)
+    # One transaction per chunk, and more chunks than the two the crashes land in.
+    commits = [number for number, s in enumerate(statements, start=1) if s == "COMMIT"]
+    assert len(commits) == summary.chunks > 2 and summary.jobs_changed > 0
     expected = snapshot(clean)
     with connect(clean) as con:
         expected_watermark = warehouse.core_watermark(con)
-    crash_points = range(1, 2 * 13 + 1)  # the first two chunks, commits included
+    crash_points = range(1, commits[1] + 1)  # the first two chunks, commits included
     for crash_at in crash_points:
         path = tmp_path / f"crash_{crash_at}.duckdb"
         path.write_bytes(landed.read_bytes())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dagster as dg
-import duckdb
 
 from assets.core import core_tables
 from assets.fetch import job_payloads
@@ -13,23 +12,17 @@ from pipelines.bedrock import BedrockClient, ClientConfig
 from pipelines.resources import WarehouseResource
 from pipelines.services.intake import discover, utcnow
 from pipelines.simulator import DEMO_API_KEY, DataConfig, RateLimitConfig
+from tests.helpers import home_ids, home_jobs, read_rows
 
 ASSETS = [job_ledger, job_payloads, core_tables, mart_tables]
-
-
-def _rows(path, sql):
-    with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def test_inbox_file_ids_all_end_with_one_outcome_and_the_file_is_moved(
         make_simulator, resources_for, warehouse_path, inbox_path, instance):
     sim = make_simulator(DataConfig(jobs=300), rate_limit=RateLimitConfig(enabled=False))
-    now = sim.clock.now()
-    home = sim.store.home_organization_id
-    mine = [j.id for j in sim.store.by_id.values()
-            if j.organization_id == home and j.created_at <= now][:5]
-    foreign = [j.id for j in sim.store.by_id.values() if j.organization_id != home][:2]
+    mine = home_ids(sim)[:5]
+    foreign = [j.id for j in sim.store.by_id.values()
+               if j.organization_id != sim.store.home_organization_id][:2]
     lines = [*mine, mine[0], *foreign, "job_missing_1", "bad id", "../../etc/passwd", ""]
     (inbox_path / "ids.txt").write_text("\n".join(lines) + "\n")
 
@@ -37,15 +30,15 @@ def test_inbox_file_ids_all_end_with_one_outcome_and_the_file_is_moved(
                             run_config={"ops": {"ops__job_ledger": {"config": {
                                 "inbox_files": ["ids.txt"], "discover": False}}}})
     assert result.success
-    ledger = dict(_rows(warehouse_path, "SELECT job_id, outcome FROM ops.job_ledger"))
+    ledger = dict(read_rows(warehouse_path, "SELECT job_id, outcome FROM ops.job_ledger"))
     parents = {sim.store.get(i).parent_id for i in mine} - {None}
     assert {i: ledger[i] for i in mine} == dict.fromkeys(mine, "loaded")
     assert {i: ledger[i] for i in foreign} == dict.fromkeys(foreign, "forbidden")
     assert ledger["job_missing_1"] == "not_found"
     assert set(ledger) == {*mine, *foreign, *parents, "job_missing_1", "bad id",
                            "../../etc/passwd"}
-    reasons = dict(_rows(warehouse_path, "SELECT job_id, error_detail FROM ops.job_ledger "
-                                         "WHERE outcome = 'invalid_id'"))
+    reasons = dict(read_rows(warehouse_path, "SELECT job_id, error_detail FROM ops.job_ledger "
+                                             "WHERE outcome = 'invalid_id'"))
     assert reasons["bad id"].startswith("ids.txt line 10: ")
     assert reasons["../../etc/passwd"].startswith("ids.txt line 11: ")
     # Invalid IDs never reached the API; every valid one was fetched once.
@@ -61,20 +54,17 @@ def test_discovery_registers_only_what_is_new(make_simulator, warehouse_path):
     client = BedrockClient(ClientConfig(base_url=sim.base_url, api_key=DEMO_API_KEY))
     with client:
         first, watermark = discover(client, store.connect, utcnow())
-        home = sim.store.home_organization_id
-        visible = [j for j in sim.store.by_id.values()
-                   if j.organization_id == home and j.created_at <= sim.clock.now()]
-        assert first == len(visible) and watermark is not None
+        assert first == len(home_jobs(sim)) and watermark is not None
         sim.clock.advance(3600)
         sim.stats.reset()
         second, later = discover(client, store.connect, utcnow())
     created_since = [j for j in sim.store.by_id.values()
-                     if j.organization_id == home
+                     if j.organization_id == sim.store.home_organization_id
                      and watermark.timestamp() < j.created_at <= sim.clock.now()]
     assert created_since and second == len(created_since) and later > watermark
     # The second listing asked only for the new jobs (plus the overlap), not everything.
     assert sim.stats_snapshot()["requests"]["/jobs"] <= len(created_since) // 100 + 2
-    assert len(_rows(warehouse_path, "SELECT * FROM ops.job_ledger")) == first + second
+    assert len(read_rows(warehouse_path, "SELECT * FROM ops.job_ledger")) == first + second
 
 
 def test_rebuild_from_raw_makes_no_calls_and_gives_the_same_tables(
@@ -83,16 +73,16 @@ def test_rebuild_from_raw_makes_no_calls_and_gives_the_same_tables(
     assert dg.materialize(ASSETS, instance=instance, resources=resources_for(sim)).success
     tables = ["core.jobs", "core.job_events", "core.job_status_transitions",
               "marts.job_durations", "marts.transition_matrix"]
-    before = {t: sorted(map(repr, _rows(warehouse_path, f"SELECT * EXCLUDE (payload) FROM {t}"
-                                        if t == "core.jobs" else f"SELECT * FROM {t}")))
-              for t in tables}
+
+    def rows(t):
+        return sorted(map(repr, read_rows(warehouse_path, f"SELECT * EXCLUDE (payload) FROM {t}"
+                                          if t == "core.jobs" else f"SELECT * FROM {t}")))
+
+    before = {t: rows(t) for t in tables}
     sim.stats.reset()
     rebuilt = dg.materialize([core_tables, mart_tables], instance=instance,
                              resources=resources_for(sim),
                              run_config={"ops": {"core_tables": {"config": {"rebuild": True}}}})
     assert rebuilt.success
     assert sim.stats_snapshot()["total_requests"] == 0
-    after = {t: sorted(map(repr, _rows(warehouse_path, f"SELECT * EXCLUDE (payload) FROM {t}"
-                                       if t == "core.jobs" else f"SELECT * FROM {t}")))
-             for t in tables}
-    assert after == before
+    assert {t: rows(t) for t in tables} == before

@@ -6,10 +6,9 @@ import time
 
 import pytest
 
-from pipelines.simulator import Clock, DataConfig
+from pipelines.simulator import Clock
 from pipelines.simulator.generator import TERMINAL
-
-EPOCH = DataConfig().epoch
+from tests.helpers import EPOCH
 
 
 def test_fixed_clock_stands_still_until_advanced():

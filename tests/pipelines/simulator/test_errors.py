@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipelines.simulator import DataConfig
+from tests.helpers import home_jobs
 
 PROBLEM_FIELDS = {"type", "title", "status", "detail", "code", "request_id"}
 
@@ -22,9 +23,7 @@ def _problem(response, status, code):
 
 
 def _a_home_job(sim):
-    now = sim.clock.now()
-    return next(j for j in sim.store.by_id.values()
-                if j.organization_id == sim.store.home_organization_id and j.created_at <= now)
+    return home_jobs(sim)[0]
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer sk_wrong"},

@@ -9,14 +9,13 @@ import pytest
 import requests
 
 from pipelines.simulator import FaultConfig, RateLimitConfig
+from tests.helpers import home_ids
 
 N = 400
 
 
 def _job_id(sim):
-    return next(j.id for j in sim.store.by_id.values()
-                if j.organization_id == sim.store.home_organization_id
-                and j.created_at <= sim.clock.now())
+    return home_ids(sim)[0]
 
 
 def _outcome(http, url, headers, timeout=2.0):

@@ -8,6 +8,7 @@ import pytest
 
 from pipelines.simulator import DataConfig
 from pipelines.simulator.render import iso
+from tests.helpers import home_jobs
 
 
 def _walk(sim, http, **params):
@@ -25,18 +26,12 @@ def _walk(sim, http, **params):
             return pages
 
 
-def _visible_home_jobs(sim):
-    now = sim.clock.now()
-    return [j for j in sim.store.by_id.values()
-            if j.organization_id == sim.store.home_organization_id and j.created_at <= now]
-
-
 def test_pagination_returns_every_visible_job_once_newest_first(sim, http):
     pages = _walk(sim, http, limit=37)
     items = [item for page in pages for item in page["data"]]
     ids = [item["id"] for item in items]
     assert len(ids) == len(set(ids))
-    assert set(ids) == {j.id for j in _visible_home_jobs(sim)}
+    assert set(ids) == {j.id for j in home_jobs(sim)}
     keys = [(sim.store.get(i).created_at, i) for i in ids]
     assert keys == sorted(keys, reverse=True)
     assert all(len(page["data"]) == 37 for page in pages[:-1])
@@ -64,7 +59,7 @@ def test_default_limit_is_20(sim, http):
 
 @pytest.mark.parametrize("name", ["project_id", "type", "target_type", "parent_id", "status"])
 def test_each_filter_returns_exactly_the_matching_jobs(sim, http, name):
-    jobs = _visible_home_jobs(sim)
+    jobs = home_jobs(sim)
     now = sim.clock.now()
     vision = {"PENDING": "Queued", "RUNNING": "Started", "COMPLETED": "Completed",
               "FAILED": "Failed", "CANCELED": "Canceled"}
@@ -83,7 +78,7 @@ def test_each_filter_returns_exactly_the_matching_jobs(sim, http, name):
 
 
 def test_filters_combine_with_and_and_created_bounds_are_exclusive(sim, http):
-    jobs = sorted(_visible_home_jobs(sim), key=lambda j: j.created_at)
+    jobs = sorted(home_jobs(sim), key=lambda j: j.created_at)
     low, high = jobs[len(jobs) // 4].created_at, jobs[3 * len(jobs) // 4].created_at
     project = jobs[0].project_id
     expected = {j.id for j in jobs if low < j.created_at < high and j.project_id == project}

@@ -6,12 +6,11 @@ import math
 import time
 
 from pipelines.simulator import RateLimitConfig
+from tests.helpers import home_ids
 
 
 def _job_id(sim):
-    return next(j.id for j in sim.store.by_id.values()
-                if j.organization_id == sim.store.home_organization_id
-                and j.created_at <= sim.clock.now())
+    return home_ids(sim)[0]
 
 
 def _wait_for_fresh_window(window: float) -> None:

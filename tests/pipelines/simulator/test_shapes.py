@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pipelines.simulator import RenderConfig
 from pipelines.simulator.generator import COMPLETED, FAILED, TERMINAL
+from tests.helpers import home_jobs
 
 CMS_FIELDS = {"id", "organization_id", "project_id", "type", "status", "target_type",
               "target_id", "parent_id", "payload", "events", "created_at", "updated_at"}
@@ -13,11 +14,8 @@ VISION_FIELDS = {"job_id", "organization_id", "project_id", "type", "status", "t
 
 def _home_jobs(sim, status=None):
     now = sim.clock.now()
-    return [
-        job for job in sim.store.by_id.values()
-        if job.organization_id == sim.store.home_organization_id and job.created_at <= now
-        and (status is None or [e for e in job.events if e[1] <= now][-1][0] == status)
-    ]
+    return [job for job in home_jobs(sim)
+            if status is None or [e for e in job.events if e[1] <= now][-1][0] == status]
 
 
 def test_cms_shape_is_wrapped_with_upper_case_statuses(sim, http):

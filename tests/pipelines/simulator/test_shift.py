@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import asdict
 from functools import cache
 
@@ -10,8 +9,8 @@ import pytest
 
 from pipelines.simulator.generator import TERMINAL, DataConfig, Shift, generate
 from pipelines.tools.cli import build_parser
+from tests.helpers import EPOCH
 
-EPOCH = DataConfig().epoch
 DAY = 86_400.0
 
 
@@ -88,7 +87,6 @@ def test_parse_and_the_cli_option():
             Shift.parse(bad)
     args = build_parser().parse_args(["simulate", "--shift", "compare:failure:3@24",
                                       "--shift", "parse:duration:2"])
-    assert isinstance(args, argparse.Namespace)
     assert args.shift == [Shift("compare", "failure", 3.0, 24.0), Shift("parse", "duration", 2.0)]
     with pytest.raises(SystemExit):
         build_parser().parse_args(["simulate", "--shift", "compare:failure"])

@@ -3,31 +3,27 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import dagster as dg
 import pytest
 
 from pipelines.simulator import DEMO_API_KEY, DataConfig, RateLimitConfig
+from tests.helpers import cli_environment, home_ids, run_cli
 
 
 @pytest.fixture
-def cli_env(tmp_path, warehouse_path, inbox_path, cli_environment):
+def cli_env(tmp_path, warehouse_path, inbox_path):
     def make(sim, api_key=DEMO_API_KEY):
         return cli_environment(sim, tmp_path, api_key, warehouse_path, inbox_path)
     return make
 
 
 def _cli(env, *args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "pipelines.tools.cli", *args], env=env,
-                          input=stdin, capture_output=True, text=True, timeout=240)
+    return run_cli(*args, env=env, stdin=stdin)
 
 
 def _ids(sim, n):
-    now = sim.clock.now()
-    return [j.id for j in sim.store.by_id.values()
-            if j.organization_id == sim.store.home_organization_id and j.created_at <= now][:n]
+    return home_ids(sim)[:n]
 
 
 def test_ingest_from_stdin_runs_on_the_shared_instance_and_sql_reads_the_result(

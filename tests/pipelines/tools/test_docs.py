@@ -3,14 +3,11 @@ and the dictionary shows every table of a real warehouse with the registry's con
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import warehouse
 from pipelines.tools.docs import stale_docs
 from pipelines.tools.docs.dictionary import dictionary_markdown
+from tests.helpers import ROOT
 from warehouse import registry
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_committed_docs_match_their_generators():

@@ -6,8 +6,8 @@ import re
 from datetime import timedelta
 
 from pipelines.services.report import build_report, report_path
-from tests.warehouse.conftest import load, loaded
-from tests.warehouse.test_regressions import NOW, _jobs
+from tests.helpers import REGRESSION_NOW as NOW
+from tests.helpers import job_bodies, load, loaded
 from warehouse import connect, refresh_marts
 
 
@@ -29,8 +29,8 @@ def _report(tmp_path, jobs) -> str:
 def test_regressions_are_listed_first(tmp_path):
     window, baseline = NOW - timedelta(hours=24), NOW - timedelta(days=15)
     html = _report(tmp_path, [
-        *_jobs("compare", 400, start=baseline, span=timedelta(days=14), failed_every=20),
-        *_jobs("compare", 80, start=window, span=timedelta(hours=23), failed_every=4),
+        *job_bodies("compare", 400, start=baseline, span=timedelta(days=14), failed_every=20),
+        *job_bodies("compare", 80, start=window, span=timedelta(hours=23), failed_every=4),
     ])
     section = _section(html)
     assert "data-flagged='1'" in section
@@ -46,8 +46,8 @@ def test_regressions_are_listed_first(tmp_path):
 def test_nothing_significant_names_the_windows(tmp_path):
     window, baseline = NOW - timedelta(hours=24), NOW - timedelta(days=15)
     section = _section(_report(tmp_path, [
-        *_jobs("compare", 400, start=baseline, span=timedelta(days=14), failed_every=20),
-        *_jobs("compare", 80, start=window, span=timedelta(hours=23), failed_every=20),
+        *job_bodies("compare", 400, start=baseline, span=timedelta(days=14), failed_every=20),
+        *job_bodies("compare", 80, start=window, span=timedelta(hours=23), failed_every=20),
     ]))
     assert "<b>Nothing significant.</b>" in section and "data-flagged='0'" in section
     assert "jobs created 2026-02-28 00:00 – 2026-03-01 00:00 UTC against" in section
