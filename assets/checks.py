@@ -70,7 +70,7 @@ def freshness(warehouse: WarehouseResource) -> dg.AssetCheckResult:
 @dg.asset_check(asset=dg.AssetKey(registry.table(what_changed.TABLE).key),
                 name=what_changed.CHECK,
                 description="Job types and metrics that got materially and significantly worse "
-                            "in the current window (docs/regressions.md).")
+                            "in the current window (docs/what-changed.md).")
 def what_changed_check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     with warehouse.connect() as con:
         found = what_changed.flagged(con)

@@ -20,7 +20,7 @@ _REGRESSION_DEFAULTS = RegressionSettings()
 
 
 class RegressionsConfig(dg.Config):
-    """Windows and thresholds of what changed (docs/regressions.md)."""
+    """Windows and thresholds of what changed (docs/what-changed.md)."""
 
     window_hours: float = _REGRESSION_DEFAULTS.window_hours
     """The current window: jobs created in the last N hours before the refresh (24)."""
@@ -62,7 +62,7 @@ class MartsConfig(dg.Config):
     stuck_floor_seconds: float = DEFAULT_STUCK_FLOOR_SECONDS
     """The least time in a status that counts as stuck, whatever history says (3600)."""
     regressions: RegressionsConfig = RegressionsConfig()
-    """Windows and thresholds of what changed (docs/regressions.md)."""
+    """Windows and thresholds of what changed (docs/what-changed.md)."""
 
 
 @dg.multi_asset(

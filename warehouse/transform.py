@@ -20,7 +20,7 @@ Decisions where the contract is silent:
   without events. The top-level field is kept as `reported_status`/`reported_status_raw`.
 - Duplicates are (canonical status, instant): `queued` and `PENDING` at the same
   instant written `Z` and `+02:00` are one event; the first in array order is kept.
-- A job's durations are `marts/job_durations.sql`'s, and each mart's rules its SQL's.
+- Each mart's rules are its SQL's (`marts/*.sql`).
 - `core.jobs.fetched_at` is when its current payload's content was first fetched
   (an identical re-fetch is not stored); the ledger has the last attempt.
 """

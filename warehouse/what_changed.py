@@ -1,7 +1,7 @@
 """What got worse: the settings of `marts.regressions` and plain readers of its rows.
 
 The statistics live in `marts/regressions.sql` and the `fisher_greater` macro
-(`schema/macros.sql`); docs/regressions.md explains the choices. This module holds the
+(`schema/macros.sql`); docs/what-changed.md explains the choices. This module holds the
 defaults (the Dagster config documents the same ones) and turns them into the SQL's
 bind parameters.
 """
@@ -26,7 +26,7 @@ METRICS = ("failure_rate", "requeue_share", "queued_p95_seconds", "running_p95_s
 
 @dataclass(frozen=True)
 class RegressionSettings:
-    """Windows and thresholds of `marts.regressions` (defaults: docs/regressions.md)."""
+    """Windows and thresholds of `marts.regressions` (defaults: docs/what-changed.md)."""
 
     window_hours: float = 24.0  # the current window: created_at in the last N hours before now
     baseline_days: float = 14.0  # the trailing baseline: the N days before the window

@@ -3,7 +3,7 @@
 Plain functions the sensor (`pipelines/sensors.py`) calls: what to say
 (`pending_alerts`, read off the marts), which of it is new (`AlertLedger`, kept in
 the sensor's cursor: an alert is sent at most once per window, i.e. again only after
-the regressions' window length has passed since it was sent), and the delivery
+the window of what changed has passed since it was sent), and the delivery
 (`deliver`: Slack-compatible `{"text": ...}` with retries and short timeouts).
 
 The webhook URL is a secret like the API key: it reaches the code only through

@@ -1,5 +1,5 @@
 -- marts.regressions: per (job_type, metric), the current window of created_at against
--- the trailing baseline before it (docs/regressions.md). Reads marts.job_durations.
+-- the trailing baseline before it (docs/what-changed.md). Reads marts.job_durations.
 -- Parameters: $window_end (TIMESTAMPTZ), $window_seconds, $baseline_seconds,
 -- $alpha, $min_current_n, $min_baseline_n, $rate_min_ratio, $rate_min_increase,
 -- $requeue_min_ratio, $requeue_min_increase, $p95_min_ratio, $p95_min_increase_seconds,

@@ -1,4 +1,4 @@
--- Schema version 6: marts.regressions, what got worse (docs/regressions.md).
+-- Schema version 6: marts.regressions, what got worse (docs/what-changed.md).
 -- One row per (job type, metric) with data in the current window or its baseline.
 CREATE TABLE marts.regressions (
     job_type       VARCHAR,             -- The job's type, e.g. `drawing.preprocess`, `compare`.
@@ -14,7 +14,7 @@ CREATE TABLE marts.regressions (
     current_value  DOUBLE,              -- The metric over the current window.
     ratio          DOUBLE,              -- current_value / baseline_value (NULL when the baseline is 0).
     test_threshold_seconds DOUBLE,      -- extra: For a p95, the pooled 95th percentile the test counts jobs above.
-    p_value        DOUBLE,              -- One-sided p-value of Fisher's exact test that the current window is worse (docs/regressions.md).
+    p_value        DOUBLE,              -- One-sided p-value of Fisher's exact test that the current window is worse (docs/what-changed.md).
     is_material    BOOLEAN,             -- extra: The change clears the materiality thresholds and the minimum counts.
     is_regression  BOOLEAN              -- Material and p_value below alpha (default 0.01): flagged as a regression.
 );

@@ -86,7 +86,7 @@ CREATE OR REPLACE TEMP MACRO bedrock_job_document(body) AS from_json(body, '{
 -- Fisher's exact test, one-sided (is the current window worse?): P(X > x) + w·P(X = x)
 -- for X ~ Hypergeometric(draws n_c, successes x_c + x_b, population n_c + n_b); w = 1 is
 -- the exact test's p-value, w = 0.5 Lancaster's mid-p. DuckDB has no distribution
--- functions, so the probabilities are written here from lgamma (docs/regressions.md).
+-- functions, so the probabilities are written here from lgamma (docs/what-changed.md).
 CREATE OR REPLACE TEMP MACRO log_choose(a, b) AS
     lgamma(a + 1.0) - lgamma(b + 1.0) - lgamma(a - b + 1.0);
 CREATE OR REPLACE TEMP MACRO hypergeometric_pmf(k, draws, successes, population) AS

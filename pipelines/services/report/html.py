@@ -155,7 +155,7 @@ def _what_changed(changed: WhatChanged | None) -> str:
   <h2>What changed</h2>
   <p class="question">Which job types got materially and significantly worse:
   {escape(changed.heading)}. Failure rate, re-queue share and p95 of queued, running and
-  total time; how it is decided: docs/regressions.md.</p>
+  total time; how it is decided: docs/what-changed.md.</p>
   {body}
   <p class="meta">Source: <code>{what_changed.TABLE}</code></p>
   <details>
