@@ -25,4 +25,8 @@ def test_simulate_prints_its_url_and_key_and_serves(tmp_path):
         assert requests.get(f"{url}/jobs", timeout=5).status_code == 401
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # a loaded machine: don't fail the test on teardown
+            process.kill()
+            process.wait(timeout=10)
