@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,6 +86,21 @@ def reap_dead_runs(instance: dg.DagsterInstance) -> list[str]:
     return reaped
 
 
+@contextmanager
+def _sigterm_kept() -> Iterator[None]:
+    """Give SIGTERM back its disposition after a run: Dagster's interrupt handling leaves it
+    ignored when SIGINT was (as under `nohup` or `cmd &`), and the process, and every child
+    it starts, could then no longer be stopped with `kill`."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
 def run_job(name: str, run_config: dict[str, Any] | None = None, log_level: str = "INFO",
             resources: dict[str, dg.ConfigurableResource] | None = None) -> RunOutcome:
     """Execute job `name` of the code location in this process, with `resources` (default:
@@ -96,9 +115,10 @@ def run_job(name: str, run_config: dict[str, Any] | None = None, log_level: str 
     with dg.DagsterInstance.get() as instance:
         for run_id in reap_dead_runs(instance):
             print(f"marked run {run_id} failed: its process had died", file=sys.stderr)
-        result = job.execute_in_process(
-            run_config=config, instance=instance, raise_on_error=False,
-            tags={HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())})
+        with _sigterm_kept():
+            result = job.execute_in_process(
+                run_config=config, instance=instance, raise_on_error=False,
+                tags={HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())})
     failures = [
         event.event_specific_data.error.message.strip()  # type: ignore[union-attr]
         for event in result.all_events

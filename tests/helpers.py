@@ -46,6 +46,18 @@ EPOCH_ISO = datetime.fromtimestamp(EPOCH, UTC).isoformat()
 # -- Simulator data ----------------------------------------------------------------------
 
 
+def stop(process: subprocess.Popen, timeout: float = 10.0) -> None:
+    """End a process the test started: SIGTERM, then SIGKILL if it is still there after
+    `timeout` (a process that ran a Dagster job with SIGINT ignored, as under nohup, has
+    SIGTERM ignored too, and so do the children it starts)."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
+
+
 def home_jobs(sim: Simulator) -> list:
     """Jobs the demo key can read and that exist at the simulator's now."""
     now = sim.clock.now()

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, stop
 
 KEY = "sk_demo_local_simulator"
 # What a source tree holds that is never part of what we build from.
@@ -72,8 +72,7 @@ def simulator(venv_bin: Path, user_env: dict[str, str], tmp_path: Path) -> Itera
         assert "simulator at http://" in first, first
         yield first.split(" at ", 1)[1].strip()
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop(process, timeout=30)
 
 
 def test_the_wheel_carries_every_sql_file_and_nothing_only_tests_need(wheel: Path) -> None:

@@ -8,6 +8,8 @@ import sys
 
 import requests
 
+from tests.helpers import stop
+
 
 def test_simulate_prints_its_url_and_key_and_serves(tmp_path):
     process = subprocess.Popen(
@@ -24,9 +26,4 @@ def test_simulate_prints_its_url_and_key_and_serves(tmp_path):
         assert page["data"] and "job_id" in page["data"][0]
         assert requests.get(f"{url}/jobs", timeout=5).status_code == 401
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # a loaded machine: don't fail the test on teardown
-            process.kill()
-            process.wait(timeout=10)
+        stop(process)

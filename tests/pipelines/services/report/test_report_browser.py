@@ -25,6 +25,7 @@ import pytest
 import requests
 
 from pipelines.services.report import CHARTS, report_path
+from tests.helpers import stop
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 
@@ -113,12 +114,7 @@ def headless_page(browser: str) -> Iterator[DevTools]:
             with connect(page["webSocketDebuggerUrl"], max_size=None, open_timeout=10) as socket:
                 yield DevTools(socket)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
 def _errors(events: list[dict[str, Any]]) -> list[str]:
