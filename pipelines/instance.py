@@ -46,8 +46,7 @@ PRODUCTION_SETTINGS: dict[str, Any] = {
 
 OURS = "# Written by bedrock-jobs"
 """How a `dagster.yaml` the product wrote begins: kept current; any other is left alone."""
-LOCAL_HEADER = """\
-# Written by bedrock-jobs (pipelines/instance.py). Local storage; see docs/production.md
+LOCAL_HEADER = OURS + """ (pipelines/instance.py). Local storage; see docs/production.md
 # for PostgreSQL run/event storage. Pools: one writing step at a time (DuckDB admits one
 # writer). The daemon (`make ui`) fails runs whose worker died and frees their pool slots;
 # runs started in-process by the CLI are checked by the next CLI run.

@@ -6,7 +6,8 @@ in), its place in the run order (the order of the file), its description, every 
 with its meaning, which columns are the users' contract, the preview of its rows the UI
 shows, the data checks beside it and the query of the figures plotted across runs. The
 SQL runner, the Dagster assets, the docs generator and the schema test read it; types
-come from the DDL. Adding a mart is its `marts/<name>.sql` plus its entry.
+come from the warehouse (the migrations' DDL; a mart's, its model's result). Adding a mart
+is its `marts/<name>.sql` plus its entry.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class Table:
     columns: tuple[Column, ...]
     preview: Preview | None
     checks: tuple[Check, ...]
-    trend_query: str | None  # queries/<name>.sql: (metric, value) rows plotted across runs
+    trend_query: str | None  # queries/<name>.sql: one row, a figure per column, plotted
 
     @property
     def qualified(self) -> str:
@@ -169,13 +170,17 @@ def layer(schema: str, *, kind: str | None = "table") -> tuple[Table, ...]:
     return tuple(t for t in tables() if t.schema == schema and kind in (None, t.kind))
 
 
+def find(qualified: str) -> Table | None:
+    """The entry of `schema.table`, or None when it is not registered."""
+    return next((entry for entry in tables() if entry.qualified == qualified), None)
+
+
 def table(qualified: str) -> Table:
     """The entry of `schema.table`; a ValueError for anything not registered (so a name
     taken from here is safe to put in SQL)."""
-    for entry in tables():
-        if entry.qualified == qualified:
-            return entry
-    raise ValueError(f"unknown table {qualified}")
+    if (entry := find(qualified)) is None:
+        raise ValueError(f"unknown table {qualified}")
+    return entry
 
 
 def asset_tables() -> tuple[Table, ...]:

@@ -25,9 +25,10 @@ def live_schema() -> dict[str, list[tuple[str, str, str]]]:
                    CASE t.table_type WHEN 'VIEW' THEN 'view' ELSE 'table' END
             FROM information_schema.columns AS c
             JOIN information_schema.tables AS t USING (table_catalog, table_schema, table_name)
-            WHERE c.table_schema IN ('ops', 'raw', 'core', 'marts')
+            WHERE list_contains($schemas, c.table_schema)
             ORDER BY c.table_schema, c.table_name, c.ordinal_position
-            """
+            """,
+            {"schemas": list(registry.SCHEMAS)},
         ).fetchall()
     tables: dict[str, list[tuple[str, str, str]]] = {}
     for table, column, kind, table_type in rows:
@@ -58,7 +59,7 @@ def dictionary_markdown() -> str:
     lines += [f"- [`{table}`](#{table.replace('.', '')})" for table in schema]
     for table, columns in schema.items():
         kind = columns[0][2]
-        entry = _entry(table)
+        entry = registry.find(table)
         lines += ["", f"## {table}", ""]
         text = entry.description if entry else ""
         lines += [f"{'View. ' if kind == 'view' else ''}{text}".strip() or "_(no description)_",
@@ -71,10 +72,3 @@ def dictionary_markdown() -> str:
             lines.append(f"| `{column}` | `{data_type}` | {mark} | {meaning.replace('|', '/')} |")
     return "\n".join(lines) + "\n"
 
-
-
-def _entry(qualified: str) -> registry.Table | None:
-    try:
-        return registry.table(qualified)
-    except ValueError:
-        return None
