@@ -46,8 +46,9 @@ SELECT
     created_at,
     updated_at,
     completed_at,
-    -- = is_terminal_status(final_status), by the rule above
-    job_is_terminal(reported_status, last_event_status) AS is_terminal,
+    -- = is_terminal_status(final_status), by the rule above (job_is_terminal, applied
+    -- in stg_payloads)
+    is_terminal,
     error_code,
     error_message,
     job_payload AS payload,
@@ -60,7 +61,8 @@ SELECT
     n_events,
     first_event_at,
     first_running_at,
-    terminal_event_at,
+    terminal_at,
     run_attempts,
+    failed_attempts,
     status_since
 FROM final

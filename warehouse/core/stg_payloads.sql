@@ -168,8 +168,15 @@ final AS (
         *,
         -- Positions (1-based) where a run of one status starts.
         list_filter(range(1, len(event_statuses) + 1), lambda i:
-            i = 1 OR event_statuses[i - 1] <> event_statuses[i]) AS run_starts
+            i = 1 OR event_statuses[i - 1] <> event_statuses[i]) AS run_starts,
+        canonical_status(reported_status_raw) AS reported_status
     FROM statuses
+),
+
+-- Terminal means finished (the rule: job_is_terminal, schema/macros.sql).
+judged_terminal AS (
+    SELECT *, job_is_terminal(reported_status, events[-1].status) AS is_terminal
+    FROM final
 )
 
 SELECT
@@ -181,7 +188,7 @@ SELECT
     project_id,
     job_type,
     reported_status_raw,
-    canonical_status(reported_status_raw) AS reported_status,
+    reported_status,
     target_type,
     target_id,
     parent_id,
@@ -197,11 +204,13 @@ SELECT
     coalesce(len(events), 0)::INTEGER AS n_events,
     events[1].event_at AS first_event_at,
     events[list_position(event_statuses, 'RUNNING')].event_at AS first_running_at,
-    events[list_position(list_transform(event_statuses, lambda s: is_terminal_status(s)),
-        true)].event_at AS terminal_event_at,
+    is_terminal,
+    -- A job's end and its retried failures: the rules are macros (schema/macros.sql).
+    job_end(events, is_terminal, completed_at, updated_at) AS terminal_at,
+    retried_failures(event_statuses) AS failed_attempts,
     coalesce(len(list_filter(run_starts, lambda i: event_statuses[i] = 'RUNNING')), 0)::INTEGER
         AS run_attempts,
     events[run_starts[-1]].event_at AS status_since,
     events[-1].status AS last_event_status,
     events[-1].status_raw AS last_event_status_raw
-FROM final
+FROM judged_terminal

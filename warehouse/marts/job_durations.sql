@@ -1,32 +1,21 @@
--- marts.job_durations: phase durations per job (docs/api-contract.md, "Events, timestamps and durations").
--- queued = first RUNNING - first event; running = first terminal event - first RUNNING;
--- total = first terminal event - first event, or, with no events, completed_at (else
--- updated_at) - created_at for a terminal job. NULL wherever the events don't say.
--- The per-job event figures (first event, first RUNNING, first terminal event, entries
--- into RUNNING, count) are core.jobs columns, computed by the core models.
--- terminal_at, the end, is job_terminal_at (schema/macros.sql; marts.job_trees uses it too).
+-- marts.job_durations: phase durations per job (docs/api-contract.md, "A job's end and its
+-- durations"). The end, terminal_at, is core.jobs.terminal_at (the macro job_end,
+-- schema/macros.sql): NULL for an open job.
+-- queued = first RUNNING - first event; running = end - first RUNNING; total = end - first
+-- event (created_at when there are no events). Each is NULL where the events don't say or
+-- the timestamps contradict each other (elapsed_seconds): never negative, and queued and
+-- running never exceed total (no RUNNING event lies after the end).
+-- The per-job event figures are core.jobs columns, computed by the core models.
 WITH source AS (
     SELECT
-        job_id, job_type, project_id, status, is_terminal, created_at, updated_at,
-        completed_at, n_events, first_event_at, first_running_at, terminal_event_at,
-        run_attempts
+        job_id, job_type, project_id, status, is_terminal, created_at, n_events,
+        first_event_at, first_running_at, terminal_at, run_attempts, failed_attempts
     FROM core.jobs
 ),
 
 final AS (
     SELECT
-        job_id,
-        job_type,
-        project_id,
-        status AS final_status,
-        is_terminal,
-        created_at,
-        first_event_at,
-        first_running_at,
-        job_terminal_at(n_events, terminal_event_at, is_terminal, completed_at, updated_at)
-            AS terminal_at,
-        coalesce(run_attempts, 0)::INTEGER AS run_attempts,
-        coalesce(n_events, 0)::INTEGER AS n_events,
+        *,
         coalesce(first_event_at, created_at) AS started_from
     FROM source
 )
@@ -35,14 +24,15 @@ SELECT
     job_id,
     job_type,
     project_id,
-    final_status,
+    status AS final_status,
     is_terminal,
     created_at,
-    seconds_between(first_event_at, first_running_at) AS queued_seconds,
-    seconds_between(first_running_at, terminal_at) AS running_seconds,
-    seconds_between(started_from, terminal_at) AS total_seconds,
-    run_attempts,
-    n_events,
+    elapsed_seconds(first_event_at, first_running_at) AS queued_seconds,
+    elapsed_seconds(first_running_at, terminal_at) AS running_seconds,
+    elapsed_seconds(started_from, terminal_at) AS total_seconds,
+    coalesce(run_attempts, 0)::INTEGER AS run_attempts,
+    coalesce(failed_attempts, 0)::INTEGER AS failed_attempts,
+    coalesce(n_events, 0)::INTEGER AS n_events,
     first_event_at,
     first_running_at,
     terminal_at

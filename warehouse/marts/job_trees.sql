@@ -1,15 +1,14 @@
 -- marts.job_trees: per parent job, its children's outcomes and time span.
 -- children_span_seconds runs from the first child's start (first event, else
 -- created_at) to the last child's end; it stays NULL while a child has no known end.
--- A child's end is marts.job_durations.terminal_at, read off core.jobs by the same macro
--- (no join of every child with marts.job_durations).
+-- A child's end is core.jobs.terminal_at, as in marts.job_durations (no join of every
+-- child with marts.job_durations).
 WITH source AS (
     SELECT
         parent_id,
         status,
         coalesce(first_event_at, created_at) AS started_at,
-        job_terminal_at(n_events, terminal_event_at, is_terminal, completed_at, updated_at)
-            AS ended_at
+        terminal_at AS ended_at
     FROM core.jobs
     WHERE parent_id IS NOT NULL
 ),

@@ -42,15 +42,46 @@ CREATE OR REPLACE TEMP MACRO job_is_terminal(reported_status, last_event_status)
 -- exact duration; date_diff on TIMESTAMPTZ goes through ICU's calendar and costs ~70x.
 CREATE OR REPLACE TEMP MACRO seconds_between(a, b) AS
     (epoch_us(CAST(b AS TIMESTAMPTZ)) - epoch_us(CAST(a AS TIMESTAMPTZ))) / 1e6;
--- When a job ended (marts.job_durations.terminal_at, from core.jobs columns): its first
--- terminal event; with no events, for a terminal job, completed_at, else updated_at;
--- otherwise NULL. marts.job_durations and marts.job_trees both read it from here.
-CREATE OR REPLACE TEMP MACRO job_terminal_at(n_events, terminal_event_at, is_terminal,
-                                             completed_at, updated_at) AS
+-- Seconds from a to b when both are known and b is not before a; otherwise NULL (the
+-- figure is unknown: no duration is ever negative). Every duration of a job uses it.
+CREATE OR REPLACE TEMP MACRO elapsed_seconds(a, b) AS
+    CASE WHEN b >= a THEN seconds_between(a, b) END;
+-- Position (1-based) of the last true in a list of booleans; 0 when there is none.
+CREATE OR REPLACE TEMP MACRO last_true_position(flags) AS
+    coalesce(len(flags) + 1 - list_position(list_reverse(flags), true), 0);
+-- A job's end (core.jobs.terminal_at, marts.job_durations.terminal_at; docs/api-contract.md,
+-- "A job's end"), the one statement of the rule, over the job's events in time order
+-- (a list of {status, event_at}, exact duplicates dropped):
+-- - an open job (not is_terminal) has no end: NULL;
+-- - a finished job without events ends at completed_at, else updated_at;
+-- - a finished job ends at its last terminal event, unless a PENDING or RUNNING event
+--   follows it, or it has none (the events were cut off): then at completed_at, else
+--   updated_at, never before its last event (unknown, NULL, without either). A failed
+--   attempt that was run again is not the end; no RUNNING event ever lies after the end.
+CREATE OR REPLACE TEMP MACRO job_end_after(events, last_terminal, is_terminal, completed_at,
+                                           updated_at) AS
     CASE
-        WHEN n_events > 0 THEN terminal_event_at
-        WHEN is_terminal THEN coalesce(completed_at, updated_at)
+        WHEN NOT coalesce(is_terminal, false) THEN NULL
+        WHEN coalesce(len(events), 0) = 0 THEN coalesce(completed_at, updated_at)
+        WHEN last_terminal > 0 AND NOT list_has_any(
+                list_transform(events[last_terminal + 1:], lambda e: e.status),
+                ['PENDING', 'RUNNING'])
+            THEN events[last_terminal].event_at
+        -- greatest() skips a NULL: without completed_at or updated_at the end is unknown
+        WHEN coalesce(completed_at, updated_at) IS NOT NULL
+            THEN greatest(coalesce(completed_at, updated_at), events[-1].event_at)
     END;
+CREATE OR REPLACE TEMP MACRO job_end(events, is_terminal, completed_at, updated_at) AS
+    job_end_after(events,
+                  last_true_position(list_transform(events, lambda e: is_terminal_status(e.status))),
+                  is_terminal, completed_at, updated_at);
+-- Failed attempts that were run again (marts.job_durations.failed_attempts): FAILED events
+-- that a later RUNNING event followed, over the statuses in time order.
+CREATE OR REPLACE TEMP MACRO retried_failures_before(statuses, last_running) AS
+    len(list_filter(statuses, lambda s, i: s = 'FAILED' AND i < last_running))::INTEGER;
+CREATE OR REPLACE TEMP MACRO retried_failures(statuses) AS
+    coalesce(retried_failures_before(
+        statuses, last_true_position(list_transform(statuses, lambda s: s = 'RUNNING'))), 0);
 -- The 95% Wilson score interval of a proportion p over n trials (z = 1.96).
 CREATE OR REPLACE TEMP MACRO wilson_low(p, n) AS
     CASE WHEN n > 0 THEN greatest(0.0,
