@@ -48,7 +48,7 @@ moments AS (
 swept AS MATERIALIZED (
     SELECT
         parent_id, kind, started_at, moment AS ended_at, job_id, asked_by_parent,
-        count(*) FILTER (WHERE kind = 0) OVER (
+        sum(1 - kind) OVER (
             PARTITION BY parent_id ORDER BY moment, kind, started_at, job_id DESC
             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS ended_by
     FROM moments
@@ -141,27 +141,19 @@ phased AS (
     WHERE first_running_at IS NOT NULL
 ),
 
--- Every job below each root, and whether it has a known end.
-links AS MATERIALIZED (
-    SELECT job_id, parent_id, coalesce(ended_at >= started_at, false) AS finished
-    FROM jobs
-    WHERE parent_id IS NOT NULL
-),
-
-members (root_id, job_id, finished) AS (
-    SELECT job_id, job_id, true FROM roots
-    UNION ALL
-    SELECT members.root_id, links.job_id, links.finished
-    FROM members
-    INNER JOIN links ON links.parent_id = members.job_id
-),
-
 -- `complete`: every job of the tree has a known end, and the root's parent (if it names
--- one) was loaded: otherwise the tree is the visible part of a bigger one.
-unfinished AS (
-    SELECT root_id, count(*) FILTER (WHERE NOT finished) AS n
-    FROM members
-    GROUP BY root_id
+-- one) was loaded: otherwise the tree is the visible part of a bigger one. The jobs
+-- without a known end are few (those in flight): walk up from each to its ancestors
+-- (UNION: a cycle of parent_id ends the walk).
+unfinished (job_id, ancestor_id) AS (
+    SELECT job_id, parent_id
+    FROM jobs
+    WHERE parent_id IS NOT NULL AND NOT coalesce(ended_at >= started_at, false)
+    UNION
+    SELECT unfinished.job_id, jobs.parent_id
+    FROM unfinished
+    INNER JOIN jobs ON jobs.job_id = unfinished.ancestor_id
+    WHERE jobs.parent_id IS NOT NULL
 ),
 
 trees AS (
@@ -169,9 +161,9 @@ trees AS (
         roots.job_id AS root_id,
         roots.job_type AS root_type,
         seconds_between(roots.started_at, roots.ended_at) AS total_seconds,
-        roots.parent_id IS NULL AND unfinished.n = 0 AS complete
+        roots.parent_id IS NULL
+            AND roots.job_id NOT IN (SELECT ancestor_id FROM unfinished) AS complete
     FROM roots
-    INNER JOIN unfinished ON unfinished.root_id = roots.job_id
 )
 
 SELECT
