@@ -143,14 +143,14 @@ phased AS (
 
 -- `complete`: every job of the tree has a known end, and the root's parent (if it names
 -- one) was loaded: otherwise the tree is the visible part of a bigger one. The jobs
--- without a known end are few (those in flight): walk up from each to its ancestors
--- (UNION: a cycle of parent_id ends the walk).
-unfinished (job_id, ancestor_id) AS (
-    SELECT job_id, parent_id
+-- without a known end are few (those in flight): their ancestors, walked up from them
+-- (UNION: a cycle of parent_id ends the walk), are the jobs with an unfinished descendant.
+unfinished (ancestor_id) AS (
+    SELECT parent_id
     FROM jobs
     WHERE parent_id IS NOT NULL AND NOT coalesce(ended_at >= started_at, false)
     UNION
-    SELECT unfinished.job_id, jobs.parent_id
+    SELECT jobs.parent_id
     FROM unfinished
     INNER JOIN jobs ON jobs.job_id = unfinished.ancestor_id
     WHERE jobs.parent_id IS NOT NULL
