@@ -67,15 +67,19 @@ def freshness(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     )
 
 
+def _days(days: float | None) -> str:
+    return f"{days:.1f} days" if days is not None else "n/a"
+
+
 def _flagged_table(rows: list[dict[str, Any]]) -> str:
     value = what_changed.format_value
-    lines = ["| job type | metric | baseline → current | jobs | p-value | baseline days | flag |",
+    lines = ["| job type | metric | baseline → current | jobs | p-value | baseline data | flag |",
              "|---|---|---|---|---|---|---|"]
     lines += [f"| {r['job_type']} | {r['metric']} | "
               f"{value(r['metric'], r['baseline_value'])} → "
               f"{value(r['metric'], r['current_value'])} | "
               f"{r['baseline_n']} → {r['current_n']} | {r['p_value']:.2g} | "
-              f"{r['baseline_days_actual'] or 0:.1f} | {what_changed.flag_status(r)} |"
+              f"{_days(r['baseline_days_actual'])} | {what_changed.flag_status(r)} |"
               for r in rows]
     return "\n".join(lines)
 

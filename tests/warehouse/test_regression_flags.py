@@ -12,7 +12,8 @@ import pytest
 import warehouse.transform as transform
 from tests.helpers import REGRESSION_NOW as NOW
 from tests.helpers import job_bodies, load, loaded, table
-from warehouse import refresh_marts
+from warehouse import LATEST_VERSION, connect, refresh_marts, schema_version
+from warehouse.db import migrations, sql
 from warehouse.what_changed import RegressionSettings, what_changed
 
 KEY = ("compare", "failure_rate")
@@ -129,3 +130,35 @@ def test_a_failed_refresh_records_no_flag(bad_days: duckdb.DuckDBPyConnection,
         refresh_marts(con, now=NOW)
     assert _recorded(con) == []
     assert con.execute("SELECT count(*) FROM marts.regressions").fetchone()[0] == 0
+
+
+def test_a_schema_10_warehouse_is_upgraded_and_read_before_its_next_refresh(wh_path) -> None:
+    with connect(wh_path, migrate_to=10) as con:
+        assert schema_version(con) == 10
+        con.execute("INSERT INTO marts.regressions (job_type, metric, window_start, window_end,"
+                    " baseline_start, baseline_n, current_n, baseline_value, current_value,"
+                    " ratio, p_value, is_material, is_regression) VALUES ('compare',"
+                    " 'failure_rate', ?, ?, ?, 400, 80, 0.05, 0.25, 5.0, 1e-7, true, true)",
+                    [NOW - timedelta(hours=24), NOW, NOW - timedelta(days=15)])
+    with connect(wh_path) as con:
+        assert schema_version(con) == LATEST_VERSION
+        assert _recorded(con) == []
+        # The mart has the new columns, empty until the next refresh; readers say what they
+        # can (no baseline days, no flag status) rather than guess.
+        assert con.execute("SELECT verdict, baseline_days_actual, first_flagged_at"
+                           " FROM marts.regressions").fetchall() == [(None, None, None)]
+        assert what_changed(con) == [
+            "what changed (jobs created 2026-02-28 00:00 – 2026-03-01 00:00 UTC against the "
+            "14 days before):",
+            "  compare failure_rate: 5.0% → 25.0% (n 400 → 80, p=1e-07)"]
+
+
+def test_a_migration_numbered_below_the_latest_is_still_applied(wh_path) -> None:
+    """Branches take migration numbers in parallel: 11 may have been applied before 10 landed."""
+    with connect(wh_path, migrate_to=9) as con:
+        con.execute(sql("schema", "011_regression_flags"))
+        con.execute("INSERT INTO ops.schema_version VALUES (11, '011_regression_flags', now())")
+    with connect(wh_path) as con:
+        assert sorted(v for (v,) in con.execute("SELECT version FROM ops.schema_version")
+                      .fetchall()) == [version for version, _ in migrations()]
+        assert _recorded(con) == []
