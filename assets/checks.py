@@ -97,32 +97,44 @@ def stuck_jobs_check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
                    "threshold, measured up to each job's last successful fetch.")
 
 
+def _days(days: float | None) -> str:
+    return f"{days:.1f} days" if days is not None else "n/a"
+
+
+def _flagged_table(rows: list[dict[str, Any]]) -> str:
+    value = what_changed.format_value
+    lines = ["| job type | metric | baseline → current | jobs | p-value | baseline data | flag |",
+             "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['job_type']} | {r['metric']} | "
+              f"{value(r['metric'], r['baseline_value'])} → "
+              f"{value(r['metric'], r['current_value'])} | "
+              f"{r['baseline_n']} → {r['current_n']} | {r['p_value']:.2g} | "
+              f"{_days(r['baseline_days_actual'])} | {what_changed.flag_status(r)} |"
+              for r in rows]
+    return "\n".join(lines)
+
+
 @dg.asset_check(asset=dg.AssetKey(registry.table(what_changed.TABLE).key),
                 name=what_changed.CHECK,
                 description="Job types and metrics that got materially and significantly worse "
                             "in the current window (docs/what-changed.md).")
 def what_changed_check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     with warehouse.connect() as con:
-        found = what_changed.flagged(con)
-        bounds = what_changed.windows(con)
+        found = what_changed.what_changed_summary(con)
     metadata: dict[str, Any] = {
-        "regressions_found": len(found),
-        "compared": what_changed.describe_windows(bounds) if bounds
+        "regressions_found": len(found.rows),
+        "new": sum(what_changed.flag_status(r) == "new" for r in found.rows),
+        "compared": what_changed.describe_windows(found.windows) if found.windows
         else "no jobs in either window",
     }
-    if found:
-        value = what_changed.format_value
-        lines = ["| job type | metric | baseline → current | jobs | p-value |",
-                 "|---|---|---|---|---|"]
-        lines += [f"| {r['job_type']} | {r['metric']} | "
-                  f"{value(r['metric'], r['baseline_value'])} → "
-                  f"{value(r['metric'], r['current_value'])} | "
-                  f"{r['baseline_n']} → {r['current_n']} | {r['p_value']:.2g} |" for r in found]
-        metadata["flagged"] = dg.MetadataValue.md("\n".join(lines))
-    return dg.AssetCheckResult(passed=not found, severity=dg.AssetCheckSeverity.WARN,
-                               description="; ".join(what_changed.describe_change(r)
-                                                     for r in found)
-                               or "nothing significant", metadata=metadata)
+    if found.rows:
+        metadata["flagged"] = dg.MetadataValue.md(_flagged_table(found.rows))
+    if found.currency is not None:
+        metadata["current_data"] = found.currency.has_current_data
+    description = ("; ".join(what_changed.describe_change(r) for r in found.rows)
+                   or found.no_current_data or "nothing significant")
+    return dg.AssetCheckResult(passed=not found.rows, severity=dg.AssetCheckSeverity.WARN,
+                               description=description, metadata=metadata)
 
 
 ALL_CHECKS = [*CHECKS, freshness, stuck_jobs_check, what_changed_check]

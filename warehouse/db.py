@@ -7,8 +7,10 @@ existing file keeps the storage version it was created with.
 
 Migrations are `schema/NNN_name.sql`, applied in order, each in its own
 transaction together with its row in `ops.schema_version`; a warehouse is upgraded in
-place, never dropped. Session macros (`schema/macros.sql`: the canonical status
-mapping) are TEMP, defined on every connection.
+place, never dropped, by every migration it has no row for (not only those above its
+highest: numbers taken on parallel branches may land below one already applied).
+Session macros (`schema/macros.sql`: the canonical status mapping) are TEMP, defined on
+every connection.
 """
 
 from __future__ import annotations
@@ -88,11 +90,12 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def migrate(con: duckdb.DuckDBPyConnection, up_to: int | None = None) -> int:
-    """Apply every migration newer than the warehouse's version (up to `up_to`)."""
+    """Apply, in order, every migration shipped that the warehouse has not recorded (up to
+    `up_to`): numbers taken on parallel branches may land below one already applied."""
     con.execute(sql("schema", "bootstrap"))
-    current = schema_version(con)
+    applied = {row[0] for row in con.execute("SELECT version FROM ops.schema_version").fetchall()}
     for version, name in migrations():
-        if version <= current or (up_to is not None and version > up_to):
+        if version in applied or (up_to is not None and version > up_to):
             continue
         with transaction(con):
             con.execute(sql("schema", name))
@@ -100,8 +103,7 @@ def migrate(con: duckdb.DuckDBPyConnection, up_to: int | None = None) -> int:
                 "INSERT INTO ops.schema_version VALUES (?, ?, ?)",
                 [version, name, datetime.now(UTC)],
             )
-        current = version
-    return current
+    return schema_version(con)
 
 
 @contextmanager

@@ -20,7 +20,9 @@ Decisions where the contract is silent:
   without events. The top-level field is kept as `reported_status`/`reported_status_raw`.
 - Duplicates are (canonical status, instant): `queued` and `PENDING` at the same
   instant written `Z` and `+02:00` are one event; the first in array order is kept.
-- Each mart's rules are its SQL's (`marts/*.sql`).
+- Each mart's rules are its SQL's (`marts/*.sql`). One statement there is not a mart:
+  `record_regression_flags.sql`, run after the marts in their transaction (what changed
+  remembers which (type, metric) it flagged, and since when: `ops.regression_flags`).
 - `core.jobs.fetched_at` is when its current payload's content was first fetched
   (an identical re-fetch is not stored); the ledger has the last attempt.
 """
@@ -42,7 +44,7 @@ import duckdb
 
 from warehouse import registry
 from warehouse.db import first_row, sql, sql_params, transaction
-from warehouse.what_changed import RegressionSettings
+from warehouse.what_changed import RegressionSettings, record_flags
 
 DEFAULT_STUCK_FLOOR_SECONDS = 3600.0
 """The least time in a status that counts as stuck, whatever history says (1 h); also how
@@ -242,4 +244,7 @@ def _refresh_marts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> di
                         {name: params[name] for name in sql_params(model)} or None)
             count = first_row(con.execute(f"SELECT count(*) FROM {mart.qualified}"))
             rows[mart.name] = int(count[0]) if count else 0
+        # What changed remembers its flags with the marts, so a rolled-back refresh leaves
+        # no trace and the next one tells its new flags from the continued ones.
+        record_flags(con)
     return rows

@@ -2,8 +2,20 @@
 
 The statistics live in `marts/regressions.sql` and the `fisher_greater` macro
 (`schema/macros.sql`); docs/what-changed.md explains the choices. This module holds the
-defaults (the Dagster config documents the same ones) and turns them into the SQL's
-bind parameters.
+defaults (the Dagster config documents the same ones), turns them into the SQL's bind
+parameters, and words what the mart knows, once, for every reader (the closing summary,
+the report, the regressions check, the alerts):
+
+- each row's `verdict`: a regression, within noise, too few jobs, or no current data;
+- how much of the baseline had data (`baseline_days_actual`), not the configured span:
+  a warehouse loaded six days ago compares against six days;
+- when a flag was first raised (`first_flagged_at`): "new" for a flag this refresh raised,
+  "flagged since ..." for one a refresh inside the window had raised already. The runs of
+  flags live in `ops.regression_flags`, extended by `record_flags` in the refresh's
+  transaction;
+- when no type has a job in the current window, one line that says so, with when the
+  newest job was created and when a fetch last succeeded (`queries/data_currency.sql`),
+  instead of "nothing significant".
 """
 
 from __future__ import annotations
@@ -66,6 +78,12 @@ class RegressionSettings:
         }
 
 
+def record_flags(con: duckdb.DuckDBPyConnection) -> None:
+    """Extend `ops.regression_flags` by the rows the refresh just flagged
+    (`marts/record_regression_flags.sql`); run after the marts, in their transaction."""
+    con.execute(sql("marts", "record_regression_flags"))
+
+
 def flagged(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """The flagged rows of `marts.regressions`, worst (smallest p-value) first."""
     cursor = con.execute(sql("checks", CHECK))
@@ -82,48 +100,135 @@ def format_value(metric: str, value: float | None) -> str:
     return f"{value:.1f}s"
 
 
-def windows(con: duckdb.DuckDBPyConnection) -> tuple[datetime, datetime, datetime] | None:
-    """(baseline_start, window_start, window_end) of the last refresh, None before any rows."""
-    rows = con.execute(f"SELECT baseline_start, window_start, window_end FROM {TABLE}"  # noqa: S608
-                       " LIMIT 1").fetchall()
-    return tuple(rows[0]) if rows else None
+def format_time(at: datetime) -> str:
+    """A moment for people, to the minute: '2026-03-01 00:00 UTC'."""
+    return f"{at:%Y-%m-%d %H:%M} UTC"
 
 
-def describe_windows(bounds: tuple[datetime, datetime, datetime]) -> str:
-    baseline_start, window_start, window_end = bounds
-    return (f"{window_start:%Y-%m-%d %H:%M} – {window_end:%Y-%m-%d %H:%M} UTC against "
-            f"{baseline_start:%Y-%m-%d %H:%M} – {window_start:%Y-%m-%d %H:%M} UTC")
+def describe_baseline(days: float) -> str:
+    """How much of the baseline had data: 'baseline: 6.0 days of data'."""
+    return f"baseline: {days:.1f} days of data"
+
+
+def baseline_suffix(row: dict[str, Any]) -> str:
+    """'; baseline: N days of data' for a row ('' for a row refreshed before the column)."""
+    days = row.get("baseline_days_actual")
+    return f"; {describe_baseline(days)}" if days is not None else ""
+
+
+@dataclass(frozen=True)
+class Windows:
+    """The windows of the last refresh, and the widest baseline span any row had data for."""
+
+    baseline_start: datetime
+    window_start: datetime
+    window_end: datetime
+    baseline_days_actual: float | None
+
+    @property
+    def baseline_days(self) -> float:
+        """The configured baseline, in days."""
+        return (self.window_start - self.baseline_start).total_seconds() / 86_400.0
+
+
+def windows(con: duckdb.DuckDBPyConnection) -> Windows | None:
+    """The windows of the last refresh, None before any rows."""
+    rows = con.execute(f"SELECT baseline_start, window_start, window_end,"  # noqa: S608
+                       f" max(baseline_days_actual) FROM {TABLE} GROUP BY ALL LIMIT 1").fetchall()
+    return Windows(*rows[0]) if rows else None
+
+
+def describe_windows(bounds: Windows) -> str:
+    """'<window> UTC against the jobs before it; baseline: N days of data[, of M
+    configured]': the span the baseline had data for, not only the one configured."""
+    actual = bounds.baseline_days_actual
+    span = f"{bounds.window_start:%Y-%m-%d %H:%M} – {bounds.window_end:%Y-%m-%d %H:%M} UTC"
+    if actual is None:  # rows of a refresh from before schema version 11
+        return f"{span} against the {bounds.baseline_days:g} days before"
+    configured = (f", of {bounds.baseline_days:g} configured"
+                  if round(actual, 1) < round(bounds.baseline_days, 1) else "")
+    return f"{span} against the jobs before it; {describe_baseline(actual)}{configured}"
+
+
+def flag_status(row: dict[str, Any]) -> str:
+    """'new' when this refresh raised the flag, 'flagged since …' when a refresh inside the
+    window had raised it already ('' for a row from before first_flagged_at existed)."""
+    first = row.get("first_flagged_at")
+    if first is None:
+        return ""
+    return "new" if first == row["window_end"] else f"flagged since {format_time(first)}"
 
 
 def describe_change(row: dict[str, Any]) -> str:
-    """One line for a flagged row: type, metric, baseline → current, p-value."""
-    metric = row["metric"]
+    """One line for a flagged row: type, metric, baseline → current, p-value, the baseline's
+    data, and whether the flag is new."""
+    metric, status = row["metric"], flag_status(row)
     return (f"{row['job_type']} {metric}: {format_value(metric, row['baseline_value'])} → "
             f"{format_value(metric, row['current_value'])} "
-            f"(n {row['baseline_n']} → {row['current_n']}, p={row['p_value']:.2g})")
+            f"(n {row['baseline_n']} → {row['current_n']}, p={row['p_value']:.2g}"
+            f"{baseline_suffix(row)})"
+            + (f" — {status}" if status else ""))
+
+
+@dataclass(frozen=True)
+class DataCurrency:
+    """`queries/data_currency.sql`: whether any type had a job in the current window, when
+    the newest job was created, when a fetch last returned a usable payload."""
+
+    has_current_data: bool
+    newest_created_at: datetime | None
+    last_loaded_at: datetime | None
+
+
+def data_currency(con: duckdb.DuckDBPyConnection) -> DataCurrency:
+    row = con.execute(sql("queries", "data_currency")).fetchall()[0]
+    return DataCurrency(bool(row[0]), row[1], row[2])
+
+
+def describe_no_current_data(bounds: Windows | None, currency: DataCurrency) -> str:
+    """The one line said instead of 'nothing significant' when no type had a job in the
+    current window: which window was empty, and how current the data is."""
+    empty = (f"{bounds.window_start:%Y-%m-%d %H:%M} – {bounds.window_end:%Y-%m-%d %H:%M} UTC"
+             if bounds else "in the current window or its baseline")
+    newest = (f"newest job created {format_time(currency.newest_created_at)}"
+              if currency.newest_created_at else "no job loaded yet")
+    fetched = (f"last successful fetch {format_time(currency.last_loaded_at)}"
+               if currency.last_loaded_at else "no successful fetch yet")
+    return f"no current data: no job created {empty} ({newest}, {fetched})"
 
 
 def is_computed(con: duckdb.DuckDBPyConnection) -> bool:
-    """False for a warehouse from before schema version 6 (no such mart), opened read-only."""
+    """False for a warehouse from before schema version 11 (no such mart, or none that
+    says what it knows), opened read-only."""
     schema, name = TABLE.split(".")
     return bool(con.execute(
-        "SELECT count(*) FROM information_schema.tables"
-        " WHERE table_schema = ? AND table_name = ?", [schema, name]).fetchall()[0][0])
+        "SELECT count(*) FROM information_schema.columns WHERE table_schema = ?"
+        " AND table_name = ? AND column_name = 'first_flagged_at'", [schema, name]
+    ).fetchall()[0][0])
 
 
 @dataclass(frozen=True)
 class WhatChanged:
     """What the last refresh found: the windows it compared (None when it had no jobs in
-    either, or the warehouse predates the mart) and the regressions, worst first."""
+    either, or the warehouse predates the mart), the regressions, worst first, and how
+    current the data is (None when not computed)."""
 
     computed: bool
-    windows: tuple[datetime, datetime, datetime] | None
+    windows: Windows | None
     rows: list[dict[str, Any]]
+    currency: DataCurrency | None = None
+
+    @property
+    def no_current_data(self) -> str | None:
+        """The line said when no type had a job in the current window, else None."""
+        if self.currency is None or self.currency.has_current_data:
+            return None
+        return describe_no_current_data(self.windows, self.currency)
 
     @property
     def heading(self) -> str:
         if not self.computed:
-            return "not computed yet (the warehouse predates marts.regressions)"
+            return "not computed yet (the warehouse predates this version of what changed)"
         if self.windows is None:
             return "no jobs in the current window or its baseline"
         return f"jobs created {describe_windows(self.windows)}"
@@ -132,13 +237,16 @@ class WhatChanged:
 def what_changed_summary(con: duckdb.DuckDBPyConnection) -> WhatChanged:
     if not is_computed(con):
         return WhatChanged(False, None, [])
-    return WhatChanged(True, windows(con), flagged(con))
+    return WhatChanged(True, windows(con), flagged(con), data_currency(con))
 
 
 def what_changed(con: duckdb.DuckDBPyConnection) -> list[str]:
     """'What changed' in plain lines: a heading naming the windows compared, then one line
-    per regression, or 'nothing significant'."""
+    per regression (new, or flagged since when), or 'nothing significant'; one line when
+    no type had a job in the current window."""
     found = what_changed_summary(con)
+    if found.no_current_data:
+        return [f"what changed: {found.no_current_data}"]
     if found.windows is None:
         return [f"what changed: {found.heading}"]
     lines = [f"what changed ({found.heading}):"]

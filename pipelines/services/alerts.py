@@ -82,14 +82,8 @@ def pending_alerts(con: duckdb.DuckDBPyConnection, run_url: str | None,
     if what_changed.is_computed(con):
         for row in what_changed.flagged(con):
             window = _seconds(row["window_start"], row["window_end"])
-            metric = row["metric"]
-            text = (f":warning: Regression: `{row['job_type']}` {metric} went from "
-                    f"{what_changed.format_value(metric, row['baseline_value'])} to "
-                    f"{what_changed.format_value(metric, row['current_value'])} "
-                    f"({_ratio(row['ratio'])}; {row['current_n']} jobs created "
-                    f"{row['window_start']:%Y-%m-%d %H:%M} – {row['window_end']:%H:%M} UTC "
-                    f"against {row['baseline_n']} before; p={row['p_value']:.2g}).{link}")
-            alerts.append(Alert(f"regression:{row['job_type']}:{metric}", text, window))
+            key = f"regression:{row['job_type']}:{row['metric']}"
+            alerts.append(Alert(key, _regression_text(row) + link, window))
     if not stuck.in_flight_fetch(con, now).is_stale:  # stale: stuck can't be judged
         alerts += _stuck_alerts(con, link, stuck_burst_min)
     return alerts
@@ -105,6 +99,19 @@ def _stuck_alerts(con: duckdb.DuckDBPyConnection, link: str,
                 f"fetched).{link}")
         alerts.append(Alert(f"stuck:{job_type}", text, DEFAULT_WINDOW_SECONDS))
     return alerts
+
+
+def _regression_text(row: dict[str, Any]) -> str:
+    """The message of one flagged row: new or flagged since when, the figures, the jobs
+    behind them and how many days of data the baseline had."""
+    metric, status = row["metric"], what_changed.flag_status(row)
+    return (f":warning: Regression{f' ({status})' if status else ''}: `{row['job_type']}` "
+            f"{metric} went from {what_changed.format_value(metric, row['baseline_value'])} "
+            f"to {what_changed.format_value(metric, row['current_value'])} "
+            f"({_ratio(row['ratio'])}; {row['current_n']} jobs created "
+            f"{row['window_start']:%Y-%m-%d %H:%M} – {row['window_end']:%H:%M} UTC "
+            f"against {row['baseline_n']} before{what_changed.baseline_suffix(row)}; "
+            f"p={row['p_value']:.2g}).")
 
 
 def _seconds(start: datetime, end: datetime) -> float:

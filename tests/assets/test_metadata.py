@@ -47,7 +47,7 @@ def test_previews_are_narrow_and_show_what_matters_first(con):
         # Narrow as shown: at most 7 columns, the preview's own, in its order.
         assert header == list(table.preview.columns) and len(header) <= 7, table.qualified
     first = preview(con, registry.table("marts.regressions")).value.splitlines()[2]
-    assert "compare" in first and "failure_rate" in first and "True" in first
+    assert "compare" in first and "failure_rate" in first and "| regression " in first
     assert "e-" in first  # the p-value in significant digits, not "0.00"
     with pytest.raises(ValueError, match="no preview"):
         preview(con, registry.table("core.jobs"))

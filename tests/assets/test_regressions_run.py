@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import dagster as dg
 import duckdb
 
@@ -66,10 +68,13 @@ def test_a_slower_job_type_is_flagged(make_simulator, resources_for, warehouse_p
     assert not check.passed
     assert check.metadata["regressions_found"].value == len(flagged)
     assert "| symbol_match | total_p95_seconds |" in check.metadata["flagged"].value
-    # The closing summary starts with them, after naming the windows compared.
+    # The closing summary starts with them, after naming the windows compared and how much
+    # of the 14 days of baseline had data (the simulator's history is three days).
     text = summary_text(warehouse_path)
-    assert "what changed (jobs created 2025-12-31 00:00 – 2026-01-01 00:00 UTC against " \
-           "2025-12-17 00:00 – 2025-12-31 00:00 UTC):\n  symbol_match " in text
+    assert re.search(r"what changed \(jobs created 2025-12-31 00:00 – 2026-01-01 00:00 UTC "
+                     r"against the jobs before it; baseline: 2\.0 days of data, of 14 "
+                     r"configured\):\n  symbol_match \S+: .*; baseline: [12]\.\d days of data\)"
+                     r" — new\n", text), text[:600]
     assert text.index("what changed") < text.index("requested job IDs")
 
 
@@ -79,6 +84,6 @@ def test_no_shift_flags_nothing(make_simulator, resources_for, warehouse_path, i
     check = next(e for e in result.get_asset_check_evaluations()
                  if e.check_name == "regressions")
     assert check.passed
-    assert "what changed (jobs created 2025-12-31 00:00 – 2026-01-01 00:00 UTC against " \
-           "2025-12-17 00:00 – 2025-12-31 00:00 UTC):\n  nothing significant\n" in summary_text(
-               warehouse_path)
+    assert "what changed (jobs created 2025-12-31 00:00 – 2026-01-01 00:00 UTC against the " \
+           "jobs before it; baseline: 2.0 days of data, of 14 configured):\n" \
+           "  nothing significant\n" in summary_text(warehouse_path)

@@ -12,7 +12,13 @@ import pytest
 from tests.helpers import REGRESSION_NOW as NOW
 from tests.helpers import job_bodies, load, loaded
 from warehouse import refresh_marts
-from warehouse.what_changed import METRICS, RegressionSettings, describe_change, flagged
+from warehouse.what_changed import (
+    METRICS,
+    RegressionSettings,
+    describe_change,
+    flagged,
+    what_changed,
+)
 
 
 def exact_midp(x_c: int, n_c: int, x_b: int, n_b: int, weight: Fraction = Fraction(1, 2)) -> float:
@@ -73,6 +79,11 @@ def scenario(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
         # symbol_match: every job of the last day failed, but only 10 of them (too few).
         *job_bodies("symbol_match", 300, start=baseline, span=timedelta(days=14)),
         *job_bodies("symbol_match", 10, start=window, span=timedelta(hours=23), failed_every=1),
+        # extract: a baseline, nothing in the last day.
+        *job_bodies("extract", 200, start=baseline, span=timedelta(days=14)),
+        # stitch: every job of the last day failed, 80 of them, but only 50 in the baseline.
+        *job_bodies("stitch", 50, start=baseline, span=timedelta(days=14)),
+        *job_bodies("stitch", 80, start=window, span=timedelta(hours=23), failed_every=1),
         # Older than the baseline and newer than now: outside both windows.
         *job_bodies("block_preprocess", 200, start=baseline - timedelta(days=3),
                span=timedelta(days=2), failed_every=1),
@@ -151,3 +162,82 @@ def test_thresholds_and_windows_are_settings(scenario: duckdb.DuckDBPyConnection
 def test_describe_reads_like_an_alert(scenario: duckdb.DuckDBPyConnection) -> None:
     row = next(r for r in flagged(scenario) if r["metric"] == "failure_rate")
     assert describe_change(row).startswith("compare failure_rate: 5.0% → 25.0% (n 400 → 80, p=")
+    assert describe_change(row).endswith("; baseline: 14.0 days of data) — new")
+
+
+def _verdicts(con: duckdb.DuckDBPyConnection, metric: str = "failure_rate") -> dict[str, str]:
+    return dict(con.execute("SELECT job_type, verdict FROM marts.regressions WHERE metric = ?",
+                            [metric]).fetchall())
+
+
+def test_every_row_has_its_verdict(scenario: duckdb.DuckDBPyConnection) -> None:
+    assert _verdicts(scenario) == {
+        "compare": "regression",  # 5% -> 25%, 80 jobs against 400
+        "parse": "within noise",  # 5% before and after, enough jobs on both sides
+        "overlay.generate": "within noise",
+        "legend_parse": "within noise",  # its re-queue share is what got worse
+        "symbol_match": "too few jobs",  # 10 jobs in the window (30 needed)
+        "stitch": "too few jobs",  # 50 jobs in the baseline (100 needed)
+        "extract": "no current data",  # no job in the window
+    }
+    assert _verdicts(scenario, "requeue_share")["legend_parse"] == "regression"
+    # The verdict follows the settings' minimums.
+    refresh_marts(scenario, now=NOW, regression_settings=RegressionSettings(min_baseline_n=50))
+    assert _verdicts(scenario)["stitch"] == "regression"
+    assert scenario.execute("SELECT DISTINCT verdict FROM marts.regressions WHERE is_regression"
+                            ).fetchall() == [("regression",)]
+
+
+def test_baseline_days_count_only_the_days_with_data(con: duckdb.DuckDBPyConnection) -> None:
+    # The warehouse holds 6 of the 14 days of baseline: the figures say so.
+    window = NOW - timedelta(hours=24)
+    jobs = [*job_bodies("compare", 300, start=window - timedelta(days=6), span=timedelta(days=6),
+                        failed_every=20),
+            *job_bodies("compare", 80, start=window, span=timedelta(hours=23), failed_every=4),
+            *job_bodies("parse", 40, start=window, span=timedelta(hours=23))]
+    load(con, [loaded(j["id"], j, wrap=True) for j in jobs])
+    refresh_marts(con, now=NOW)
+    rows = con.execute("SELECT DISTINCT job_type, baseline_start, baseline_start_actual,"
+                       " baseline_days_actual, verdict FROM marts.regressions"
+                       " WHERE metric = 'failure_rate' ORDER BY job_type").fetchall()
+    assert rows == [
+        ("compare", NOW - timedelta(days=15), window - timedelta(days=6), 6.0, "regression"),
+        ("parse", NOW - timedelta(days=15), None, 0.0, "too few jobs"),  # no baseline data
+    ]
+    lines = what_changed(con)
+    assert lines[0] == ("what changed (jobs created 2026-02-28 00:00 – 2026-03-01 00:00 UTC "
+                        "against the jobs before it; baseline: 6.0 days of data, of 14 "
+                        "configured):")
+    assert lines[1].startswith("  compare failure_rate: 5.0% → 25.0% ")
+    assert "; baseline: 6.0 days of data) — new" in lines[1]
+
+
+def test_defaults_flag_only_below_alpha_and_above_the_minimums(
+        con: duckdb.DuckDBPyConnection) -> None:
+    """The default settings, by behaviour: each case sits on one side of one default."""
+    window, baseline = NOW - timedelta(hours=24), NOW - timedelta(days=15)
+
+    def case(job_type: str, baseline_n: int, current_n: int, current_failed_every: int) -> list:
+        return [*job_bodies(job_type, baseline_n, start=baseline, span=timedelta(days=14),
+                            failed_every=20),
+                *job_bodies(job_type, current_n, start=window, span=timedelta(hours=23),
+                            failed_every=current_failed_every)]
+
+    jobs = [*case("alpha_0.036", 400, 80, 9),  # 5% -> 11.25% (9 of 80): p = 0.036
+            *case("alpha_0.016", 400, 80, 8),  # 10 of 80: p = 0.016
+            *case("alpha_0.003", 400, 80, 7),  # 12 of 80: p = 0.0027
+            *case("current_29", 400, 29, 2), *case("current_30", 400, 30, 2),
+            *case("baseline_99", 99, 80, 2), *case("baseline_100", 100, 80, 2)]
+    load(con, [loaded(j["id"], j, wrap=True) for j in jobs])
+    refresh_marts(con, now=NOW)
+    p_values = dict(con.execute("SELECT job_type, p_value FROM marts.regressions"
+                                " WHERE metric = 'failure_rate'").fetchall())
+    assert 0.01 < p_values["alpha_0.036"] < 0.05 and 0.01 < p_values["alpha_0.016"] < 0.05
+    assert _verdicts(con) == {
+        "alpha_0.036": "within noise", "alpha_0.016": "within noise",
+        "alpha_0.003": "regression",
+        "current_29": "too few jobs", "current_30": "regression",
+        "baseline_99": "too few jobs", "baseline_100": "regression",
+    }
+    refresh_marts(con, now=NOW, regression_settings=RegressionSettings(alpha=0.05))
+    assert _verdicts(con)["alpha_0.036"] == "regression"

@@ -1,5 +1,6 @@
 -- marts.regressions: per (job_type, metric), the current window of created_at against
--- the trailing baseline before it (docs/what-changed.md). Reads marts.job_durations.
+-- the trailing baseline before it (docs/what-changed.md). Reads marts.job_durations
+-- and ops.regression_flags.
 -- Parameters: $window_end (TIMESTAMPTZ), $window_seconds, $baseline_seconds,
 -- $alpha, $min_current_n, $min_baseline_n, $rate_min_ratio, $rate_min_increase,
 -- $requeue_min_ratio, $requeue_min_increase, $p95_min_ratio, $p95_min_increase_seconds,
@@ -7,6 +8,9 @@
 -- Rates (failure_rate over terminal jobs, requeue_share over terminal jobs that ran) are
 -- tested by Fisher's exact test on (hits, n) current vs baseline; a p95 by the same test
 -- on the jobs above the pooled 95th percentile (label-free, so the test stays exact).
+-- Each row also says what it knows: its verdict, how much of the baseline had data and,
+-- when flagged, since when: from the runs of flags in ops.regression_flags, which
+-- marts/record_regression_flags.sql extends after this model, in the same transaction.
 WITH bounds AS (
     SELECT
         CAST($window_end AS TIMESTAMPTZ) AS window_end,
@@ -20,6 +24,7 @@ WITH bounds AS (
 source AS (
     SELECT
         durations.job_type,
+        durations.created_at,
         durations.created_at >= bounds.window_start AS is_current,
         durations.is_terminal,
         durations.final_status,
@@ -34,11 +39,12 @@ source AS (
 ),
 
 rate_observations AS (
-    SELECT job_type, is_current, 'failure_rate' AS metric,
+    SELECT job_type, created_at, is_current, 'failure_rate' AS metric,
            (final_status = 'FAILED')::INTEGER AS hit
     FROM source WHERE is_terminal
     UNION ALL
-    SELECT job_type, is_current, 'requeue_share' AS metric, (run_attempts > 1)::INTEGER AS hit
+    SELECT job_type, created_at, is_current, 'requeue_share' AS metric,
+           (run_attempts > 1)::INTEGER AS hit
     FROM source WHERE is_terminal AND run_attempts >= 1
 ),
 
@@ -52,13 +58,14 @@ rates AS (
         coalesce(sum(hit) FILTER (WHERE is_current), 0)::BIGINT AS current_hits,
         avg(hit) FILTER (WHERE NOT is_current) AS baseline_value,
         avg(hit) FILTER (WHERE is_current) AS current_value,
-        CAST(NULL AS DOUBLE) AS test_threshold_seconds
+        CAST(NULL AS DOUBLE) AS test_threshold_seconds,
+        min(created_at) FILTER (WHERE NOT is_current) AS baseline_start_actual
     FROM rate_observations
     GROUP BY job_type, metric
 ),
 
 duration_observations AS (
-    SELECT job_type, is_current, metric, seconds
+    SELECT job_type, created_at, is_current, metric, seconds
     FROM source
     UNPIVOT (seconds FOR metric IN (
         queued_seconds AS 'queued_p95_seconds',
@@ -84,7 +91,8 @@ percentiles AS (
         count(*) FILTER (WHERE is_current AND seconds > pooled.threshold) AS current_hits,
         quantile_cont(seconds, 0.95) FILTER (WHERE NOT is_current) AS baseline_value,
         quantile_cont(seconds, 0.95) FILTER (WHERE is_current) AS current_value,
-        any_value(pooled.threshold) AS test_threshold_seconds
+        any_value(pooled.threshold) AS test_threshold_seconds,
+        min(created_at) FILTER (WHERE NOT is_current) AS baseline_start_actual
     FROM duration_observations AS observations
     INNER JOIN pooled USING (job_type, metric)
     GROUP BY observations.job_type, observations.metric
@@ -119,23 +127,51 @@ final AS (
             AND (baseline_value = 0 OR current_value / baseline_value >= min_ratio),
             false) AS is_material
     FROM tested
+),
+
+judged AS (
+    SELECT *, is_material AND coalesce(p_value < $alpha, false) AS is_regression
+    FROM final
 )
 
 SELECT
-    final.job_type,
-    final.metric,
+    judged.job_type,
+    judged.metric,
     bounds.window_start,
     bounds.window_end,
     bounds.baseline_start,
-    final.baseline_n,
-    final.current_n,
-    final.baseline_hits,
-    final.current_hits,
-    final.baseline_value,
-    final.current_value,
-    final.ratio,
-    final.test_threshold_seconds,
-    final.p_value,
-    final.is_material,
-    final.is_material AND coalesce(final.p_value < $alpha, false) AS is_regression
-FROM final, bounds
+    judged.baseline_n,
+    judged.current_n,
+    judged.baseline_hits,
+    judged.current_hits,
+    judged.baseline_value,
+    judged.current_value,
+    judged.ratio,
+    judged.test_threshold_seconds,
+    judged.p_value,
+    judged.is_material,
+    judged.is_regression,
+    CASE
+        WHEN judged.is_regression THEN 'regression'
+        WHEN judged.current_n = 0 THEN 'no current data'
+        WHEN judged.current_n < $min_current_n OR judged.baseline_n < $min_baseline_n
+            THEN 'too few jobs'
+        ELSE 'within noise'
+    END AS verdict,
+    judged.baseline_start_actual,
+    coalesce(date_diff('microsecond', judged.baseline_start_actual, bounds.window_start)
+             / 86400e6, 0.0) AS baseline_days_actual,
+    -- A flag continues the run of its (type, metric) when that run reaches into this window
+    -- (for a refresh at now: it was last flagged by a refresh inside the window); otherwise
+    -- it starts a run here. A run ending before a backdated window does not reach into it.
+    CASE WHEN judged.is_regression THEN
+        CASE WHEN flags.first_flagged_at <= bounds.window_end
+                  AND flags.last_flagged_at >= bounds.window_start
+            THEN flags.first_flagged_at
+            ELSE bounds.window_end
+        END
+    END AS first_flagged_at
+FROM judged
+CROSS JOIN bounds
+LEFT JOIN ops.regression_flags AS flags
+    ON flags.job_type = judged.job_type AND flags.metric = judged.metric

@@ -146,7 +146,9 @@ def draw_failure_trend(frame: pd.DataFrame) -> Figure:
     ax.plot(days, rate, color=FAIL, marker="o", markersize=3.5, linewidth=1.6,
             label="failure rate")
     if len(frame) == 1:
-        ax.errorbar(days, rate, yerr=[rate - low, high - rate], fmt="none", ecolor=FAIL)
+        # Clipped: at a rate of 0 the Wilson bound's rounding leaves it 1e-17 above the rate.
+        ax.errorbar(days, rate, yerr=[(rate - low).clip(lower=0), (high - rate).clip(lower=0)],
+                    fmt="none", ecolor=FAIL)
     ax.yaxis.set_major_formatter(PERCENT_FORMATTER)
     ax.set_ylim(bottom=0)
     ax.set_ylabel("failed / terminal")

@@ -51,6 +51,8 @@ th:first-child, td:first-child { text-align: left; }
 #what-changed { border-left: 4px solid #2f6db5; }
 #what-changed.flagged { border-left-color: #c0392b; }
 #what-changed ul { margin: 8px 0 0; padding-left: 20px; }
+#what-changed .flag { font-size: 12px; color: #555; background: #f3f4f6; border-radius: 4px;
+                      padding: 1px 6px; }
 footer { color: #888; font-size: 13px; max-width: 1080px; margin: 0 auto 30px; padding: 0 24px; }
 """
 
@@ -132,19 +134,30 @@ def _headline(figures: dict[str, object]) -> str:
     return f'<ul class="headline">{cells}</ul><p class="meta">Jobs {escape(span)}.</p>'
 
 
+def _change_item(row: dict) -> str:
+    """One flagged row: type, metric, baseline → current, jobs, p-value, the baseline's
+    data, and whether the flag is new or since when it stands."""
+    metric, status = row["metric"], what_changed.flag_status(row)
+    return (f"<li><b>{escape(row['job_type'])}</b> {escape(metric)}: "
+            f"{escape(what_changed.format_value(metric, row['baseline_value']))} → "
+            f"<b>{escape(what_changed.format_value(metric, row['current_value']))}</b> "
+            f"<span class='meta'>({row['baseline_n']:,} → {row['current_n']:,} jobs, "
+            f"p = {row['p_value']:.2g}{escape(what_changed.baseline_suffix(row))})</span>"
+            + (f" <span class='flag'>{escape(status)}</span>" if status else "") + "</li>")
+
+
 def _what_changed(changed: WhatChanged | None) -> str:
-    """The first section: what got worse in the last window, or 'nothing significant'."""
+    """The first section: what got worse in the last window, 'nothing significant', or one
+    line saying the window had no jobs and how current the data is."""
     if changed is None:
         return ""
     query = sql("checks", what_changed.CHECK).strip()
     if changed.rows:
-        items = "".join(
-            f"<li><b>{escape(r['job_type'])}</b> {escape(r['metric'])}: "
-            f"{escape(what_changed.format_value(r['metric'], r['baseline_value']))} → "
-            f"<b>{escape(what_changed.format_value(r['metric'], r['current_value']))}</b> "
-            f"<span class='meta'>({r['baseline_n']:,} → {r['current_n']:,} jobs, "
-            f"p = {r['p_value']:.2g})</span></li>" for r in changed.rows)
+        items = "".join(_change_item(r) for r in changed.rows)
         body = f"<ul data-flagged='{len(changed.rows)}'>{items}</ul>"
+    elif changed.no_current_data:
+        body = (f"<p data-flagged='0' data-current='0'>"
+                f"<b>{escape(changed.no_current_data)}</b></p>")
     elif changed.windows is not None:
         body = "<p data-flagged='0'><b>Nothing significant.</b></p>"
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -143,6 +144,10 @@ def test_each_regression_and_burst_is_posted_once_with_numbers_and_a_link(refres
     total = next(t for t in texts if "total_p95_seconds" in t)
     assert "`symbol_match` total_p95_seconds went from " in total
     assert " to " in total and "p=" in total and "jobs created" in total
+    # New at this refresh, and how much baseline it had: the simulator's three days of
+    # history give two of the fourteen configured.
+    assert total.startswith(":warning: Regression (new): ")
+    assert re.search(r" before; baseline: 2\.0 days of data; p=", total), total
     assert f"http://ui.test/runs/{run_id}" in total
     assert all(f"/runs/{run_id}" in t for t in texts)
     assert sum("Stuck jobs:" in t for t in texts) == len(bursts)

@@ -35,9 +35,10 @@ def test_regressions_are_listed_first(tmp_path):
     section = _section(html)
     assert "data-flagged='1'" in section
     assert re.search(r"<b>compare</b> failure_rate: 5\.0% → <b>25\.0%</b> <span class='meta'>"
-                     r"\(400 → 80 jobs, p = [0-9.e-]+\)</span>", section)
-    assert "jobs created 2026-02-28 00:00 – 2026-03-01 00:00 UTC against 2026-02-14 00:00 – " \
-           "2026-02-28 00:00 UTC" in section
+                     r"\(400 → 80 jobs, p = [0-9.e-]+; baseline: 14\.0 days of data\)</span>"
+                     r" <span class='flag'>new</span>", section)
+    assert "jobs created 2026-02-28 00:00 – 2026-03-01 00:00 UTC against the jobs before it; " \
+           "baseline: 14.0 days of data." in section
     assert "<code>marts.regressions</code>" in section and "Nothing significant" not in section
     assert html.index('href="#what-changed"') < html.index('href="#', html.index(
         'href="#what-changed"') + 1)  # first in the contents too
@@ -55,4 +56,5 @@ def test_nothing_significant_names_the_windows(tmp_path):
 
 def test_the_pipeline_report_has_the_section(loaded_warehouse):
     section = _section(report_path(loaded_warehouse.path).read_text())
-    assert "jobs created 2025-12-31 00:00 – 2026-01-01 00:00 UTC against 2025-12-17" in section
+    assert "jobs created 2025-12-31 00:00 – 2026-01-01 00:00 UTC against the jobs before it; " \
+           "baseline: " in section
