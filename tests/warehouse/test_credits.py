@@ -8,13 +8,15 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
+import dagster as dg
 import duckdb
 import pytest
 
-from assets.marts import MartsConfig
+from assets.marts import MartsConfig, mart_tables
 from assets.metadata import table_metadata
+from pipelines.resources import WarehouseResource
 from tests.helpers import ROOT, load, loaded
-from warehouse import refresh_marts, registry
+from warehouse import connect, refresh_marts, registry
 from warehouse.credits import DEFAULT_PRICES, price_params, prices_in_force
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday: the first week is 2026-W02
@@ -155,3 +157,16 @@ def test_the_default_prices_are_the_documented_ones() -> None:
 
 def test_the_run_configs_default_is_the_warehouses() -> None:
     assert MartsConfig().credit_prices == dict(DEFAULT_PRICES)
+
+
+def test_the_marts_step_takes_prices_from_its_run_config(wh_path) -> None:
+    with connect(wh_path) as con:
+        load(con, [loaded(j["id"], j, wrap=True) for j in JOBS])
+    result = dg.materialize(
+        [mart_tables], resources={"warehouse": WarehouseResource(path=str(wh_path))},
+        run_config={"ops": {"mart_tables": {"config": {"credit_prices": {"legend_parse": 4}}}}})
+    assert result.success
+    with duckdb.connect(str(wh_path), read_only=True) as con:
+        assert dict(con.execute("SELECT job_type, sum(credits_failed) FROM marts.credits_by_week"
+                                " GROUP BY ALL").fetchall()) == {
+            "legend_parse": 4.0, "parse": 20.0, "compare": 20.0}  # the defaults stay
