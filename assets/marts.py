@@ -10,6 +10,7 @@ from pipelines.instance import WAREHOUSE_POOL
 from pipelines.resources import WarehouseResource
 from pipelines.services.intake import utcnow
 from warehouse import registry
+from warehouse.credits import DEFAULT_PRICES
 from warehouse.transform import DEFAULT_STUCK_FLOOR_SECONDS, refresh_marts
 from warehouse.what_changed import RegressionSettings, describe_change, flagged
 
@@ -63,6 +64,9 @@ class MartsConfig(dg.Config):
     """The least time in a status that counts as stuck, whatever history says (3600)."""
     regressions: RegressionsConfig = RegressionsConfig()
     """Windows and thresholds of what changed (docs/what-changed.md)."""
+    credit_prices: dict[str, float] = dict(DEFAULT_PRICES)
+    """Credits per job, by job type, set over the defaults (`warehouse.credits.DEFAULT_PRICES`,
+    the documented prices: docs/api-contract.md, "Credits"); any other type costs 0."""
 
 
 @dg.multi_asset(
@@ -77,7 +81,8 @@ def mart_tables(context: dg.AssetExecutionContext, config: MartsConfig,
                 warehouse: WarehouseResource):
     with warehouse.connect() as con:
         rows = refresh_marts(con, now=utcnow(), stuck_floor_seconds=config.stuck_floor_seconds,
-                             regression_settings=config.regressions.settings())
+                             regression_settings=config.regressions.settings(),
+                             credit_prices=config.credit_prices)
         context.log.info("marts refreshed: " + ", ".join(f"{k} {v}" for k, v in rows.items()))
         for row in flagged(con):
             context.log.warning(f"regression: {describe_change(row)}")

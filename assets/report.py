@@ -18,8 +18,9 @@ from warehouse import registry
     kinds={"html"},
     description=(
         "`report.html` beside the warehouse file: charts of durations per job type and phase, "
-        "the daily failure rate with its 95% band, the status transition graph, stuck jobs and "
-        "parent/child fan-out, each naming its mart and showing its SQL. Works offline."
+        "the daily failure rate with its 95% band, the status transition graph, stuck jobs, "
+        "parent/child fan-out and the credits lost to failures and retries per week, each "
+        "naming its mart and showing its SQL. Works offline."
     ),
 )
 def jobs_report(context: dg.AssetExecutionContext,

@@ -34,7 +34,7 @@ Decisions where the contract is silent:
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,6 +43,7 @@ from typing import Any
 import duckdb
 
 from warehouse import registry
+from warehouse.credits import price_params
 from warehouse.db import first_row, sql, sql_params, transaction
 from warehouse.what_changed import RegressionSettings, record_flags
 
@@ -213,6 +214,7 @@ def refresh_marts(
     now: datetime | None = None,
     stuck_floor_seconds: float = DEFAULT_STUCK_FLOOR_SECONDS,
     regression_settings: RegressionSettings | None = None,
+    credit_prices: Mapping[str, float] | None = None,
 ) -> dict[str, int]:
     """Recompute every mart from core in one transaction, in the registry's run order;
     returns rows per mart.
@@ -221,14 +223,17 @@ def refresh_marts(
     measured to (each job's runs to its last successful fetch) and where the current
     window of what changed ends; `stuck_floor_seconds` is the least
     time in a status that counts as stuck; `regression_settings` the windows and
-    thresholds of what changed (default: `RegressionSettings()`). Each mart's SQL takes
-    the parameters it names (`$now`, `$floor_seconds`, the settings' own).
+    thresholds of what changed (default: `RegressionSettings()`); `credit_prices` the
+    credits per job of the types it names, set over the defaults (`credits.DEFAULT_PRICES`).
+    Each mart's SQL takes the parameters it names (`$now`, `$floor_seconds`, the settings'
+    own, `$credit_prices`).
     """
     now = now or datetime.now(UTC)
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     params = {"now": now, "floor_seconds": float(stuck_floor_seconds),
-              **(regression_settings or RegressionSettings()).params(now)}
+              **(regression_settings or RegressionSettings()).params(now),
+              **price_params(credit_prices)}
     with bulk_settings(con):
         return _refresh_marts(con, params)
 

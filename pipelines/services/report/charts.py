@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from pipelines.services.report.cost import CREDITS_EMPTY, draw_failure_cost
 from pipelines.services.report.figures import (
     ACCENT,
     CANCEL,
@@ -236,5 +237,11 @@ CHARTS: tuple[Chart, ...] = (
           ("marts.tree_critical_path",), draw_tree_paths,
           empty=("No complete job trees yet", "A tree is a finished job with at least one "
                  "known child; every job in it must have ended.")),
+    Chart("credits", "What failures cost",
+          "How many credits go to jobs that fail, and to running them again? Each job costs "
+          "its type's price (docs/api-contract.md, \"Credits\"); failed are jobs that ended "
+          "FAILED or CANCELED, retries are jobs of the same type and target created within "
+          "7 days after such a job ended.",
+          ("marts.credits_by_week",), draw_failure_cost, empty=CREDITS_EMPTY),
 )
 KEY_CHART = "job_types"
