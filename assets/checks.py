@@ -9,20 +9,26 @@ from datetime import timedelta
 from typing import Any
 
 import dagster as dg
+import duckdb
 
 from pipelines.resources import WarehouseResource
 from pipelines.services.intake import utcnow
-from warehouse import registry, what_changed
+from warehouse import registry, stuck, what_changed
 from warehouse.db import first_row, sql
+from warehouse.transform import DEFAULT_STUCK_FLOOR_SECONDS
 
 FRESHNESS_WINDOW = timedelta(hours=2)  # the hourly schedule, plus slack
 
 
 def _query(warehouse: WarehouseResource, name: str, **params: Any) -> dict[str, Any]:
     with warehouse.connect() as con:
-        cursor = con.execute(sql("checks", name), params or None)
-        columns = [d[0] for d in cursor.description]
-        row = first_row(cursor)
+        return _row(con, name, **params)
+
+
+def _row(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> dict[str, Any]:
+    cursor = con.execute(sql("checks", name), params or None)
+    columns = [d[0] for d in cursor.description]
+    row = first_row(cursor)
     return dict(zip(columns, row or [None] * len(columns), strict=True))
 
 
@@ -55,16 +61,40 @@ CHECKS = [_check(table, check) for table in registry.tables() for check in table
 
 @dg.asset_check(asset=dg.AssetKey(registry.table("raw.job_payloads").key),
                 name="freshness",
-                description=f"A payload was fetched within the last {FRESHNESS_WINDOW}.")
+                description="A fetch returned a usable payload within the last "
+                            f"{FRESHNESS_WINDOW.total_seconds() / 3600:g} h "
+                            "(ops.job_ledger.loaded_at, any ID).")
 def freshness(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     found = _query(warehouse, "freshness", now=utcnow())
-    age = found["age_seconds"]
+    age, last = found["age_seconds"], found["last_loaded_at"]
     return dg.AssetCheckResult(
         passed=age is not None and age <= FRESHNESS_WINDOW.total_seconds(),
         severity=dg.AssetCheckSeverity.WARN,
         metadata={"age_seconds": round(age, 1) if age is not None else "never fetched",
+                  "last_successful_fetch": last.isoformat() if last else "never",
                   "window_seconds": FRESHNESS_WINDOW.total_seconds()},
     )
+
+
+@dg.asset_check(asset=dg.AssetKey(registry.table(stuck.TABLE).key), name=stuck.CHECK,
+                description="Non-terminal jobs stuck longer than their threshold; while "
+                            "nothing in flight has been fetched successfully within the "
+                            f"stuck floor ({DEFAULT_STUCK_FLOOR_SECONDS / 3600:g} h), it "
+                            "fails saying the data is stale instead.")
+def stuck_jobs_check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.connect() as con:
+        fetch = stuck.in_flight_fetch(con, utcnow())
+        found = _row(con, stuck.CHECK)
+    last = fetch.last_fetched_at.isoformat() if fetch.last_fetched_at else "nothing in flight"
+    if fetch.is_stale:
+        return dg.AssetCheckResult(
+            passed=False, severity=dg.AssetCheckSeverity.WARN, description=fetch.describe(),
+            metadata={"stale": True, "last_successful_fetch": last,
+                      "fetch_age_seconds": round(fetch.age_seconds or 0.0, 1),
+                      "in_flight": fetch.in_flight})
+    return _result({**found, "stale": False, "last_successful_fetch": last},
+                   dg.AssetCheckSeverity.WARN, "Non-terminal jobs stuck longer than their "
+                   "threshold, measured up to each job's last successful fetch.")
 
 
 def _days(days: float | None) -> str:
@@ -107,4 +137,4 @@ def what_changed_check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
                                description=description, metadata=metadata)
 
 
-ALL_CHECKS = [*CHECKS, freshness, what_changed_check]
+ALL_CHECKS = [*CHECKS, freshness, stuck_jobs_check, what_changed_check]

@@ -26,6 +26,7 @@ from pipelines.bedrock import (
     ClientConfig,
     FatalError,
 )
+from pipelines.services.alerts import STUCK_BURST_MIN
 from warehouse.locking import WRITER_WAIT_SECONDS, retry_while_locked
 from warehouse.publish import read_copy_path
 
@@ -168,8 +169,8 @@ class AlertWebhookResource(dg.ConfigurableResource):
     timeout_seconds: float = 5.0
     attempts: int = 3
     backoff_seconds: float = 0.5
-    stuck_burst_min: int = 3
-    """A job type with at least this many stuck jobs is a burst worth an alert."""
+    stuck_burst_min: int = STUCK_BURST_MIN
+    """A job type with at least this many stuck jobs is a burst worth an alert (3)."""
 
     @property
     def enabled(self) -> bool:

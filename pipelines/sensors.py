@@ -59,7 +59,8 @@ def inbox_sensor(context: dg.SensorEvaluationContext, inbox: InboxResource):
 @dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
            description="When the marts were refreshed and BEDROCK_ALERT_WEBHOOK is set, posts "
                        "each new regression and stuck-job burst to the webhook (each at most "
-                       "once per window; a failed delivery is logged, never fails anything).")
+                       "once per window; no stuck-job bursts while the data in flight is "
+                       "stale; a failed delivery is logged, never fails anything).")
 def alerts_sensor(context: dg.SensorEvaluationContext, alerts: AlertWebhookResource,
                   warehouse: WarehouseResource):
     if not alerts.enabled:

@@ -161,6 +161,30 @@ def job_bodies(job_type: str, n: int, *, start: datetime, span: timedelta,
             for i in range(n)]
 
 
+def running_body(job_id: str, since: datetime, *, job_type: str = "compare") -> dict:
+    """A CMS job body in flight: queued a minute before `since`, RUNNING since then."""
+    def at(moment: datetime) -> str:
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    queued = since - timedelta(minutes=1)
+    return {"id": job_id, "type": job_type, "status": "RUNNING", "created_at": at(queued),
+            "events": [{"status": "PENDING", "timestamp": at(queued)},
+                       {"status": "RUNNING", "timestamp": at(since)}]}
+
+
+def load_in_flight(con: duckdb.DuckDBPyConnection, running_since: dict[str, datetime],
+                   fetched_at: datetime, *, job_type: str = "compare") -> None:
+    """Land and derive one fetch, at `fetched_at`, of jobs RUNNING since the times given
+    (job ID -> since); fetching them again with the same times changes no body."""
+    load(con, [loaded(job_id, running_body(job_id, since, job_type=job_type), wrap=True,
+                      at=fetched_at) for job_id, since in running_since.items()])
+
+
+def failed_fetch(job_ids: list[str], at: datetime) -> list[FetchedItem]:
+    """Fetch attempts at `at` that the API answered with a 503 (an outage)."""
+    return [FetchedItem(job_id, "failed", at, 503, error_code="INTERNAL_ERROR",
+                        error_detail="the API is down") for job_id in job_ids]
+
+
 # -- Pipeline runs -----------------------------------------------------------------------
 
 

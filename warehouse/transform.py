@@ -47,7 +47,8 @@ from warehouse.db import first_row, sql, sql_params, transaction
 from warehouse.what_changed import RegressionSettings, record_flags
 
 DEFAULT_STUCK_FLOOR_SECONDS = 3600.0
-"""The least time in a status that counts as stuck, whatever history says (1 h)."""
+"""The least time in a status that counts as stuck, whatever history says (1 h); also how
+old the data in flight may get before stuck jobs can't be judged (`warehouse/stuck.py`)."""
 
 
 def core_tables() -> tuple[str, ...]:
@@ -216,8 +217,9 @@ def refresh_marts(
     """Recompute every mart from core in one transaction, in the registry's run order;
     returns rows per mart.
 
-    `now` (aware; default: the current time) is when stuck jobs' ages are measured and
-    where the current window of what changed ends; `stuck_floor_seconds` is the least
+    `now` (aware; default: the current time) is the latest moment stuck jobs' ages are
+    measured to (each job's runs to its last successful fetch) and where the current
+    window of what changed ends; `stuck_floor_seconds` is the least
     time in a status that counts as stuck; `regression_settings` the windows and
     thresholds of what changed (default: `RegressionSettings()`). Each mart's SQL takes
     the parameters it names (`$now`, `$floor_seconds`, the settings' own).

@@ -27,10 +27,13 @@ from urllib.parse import urlsplit
 import duckdb
 import requests
 
-from warehouse import what_changed
+from warehouse import stuck, what_changed
 from warehouse.db import sql
 
 DEFAULT_WINDOW_SECONDS = 24 * 3600.0
+"""A stuck-job burst is sent again only after this long (24 h)."""
+STUCK_BURST_MIN = 3
+"""A job type with at least this many stuck jobs is a burst worth an alert."""
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
@@ -68,10 +71,12 @@ class Alert:
 
 
 def pending_alerts(con: duckdb.DuckDBPyConnection, run_url: str | None,
-                   stuck_burst_min: int = 3) -> list[Alert]:
+                   stuck_burst_min: int = STUCK_BURST_MIN,
+                   now: datetime | None = None) -> list[Alert]:
     """Every alert the warehouse supports now: each regression, and each job type with at
-    least `stuck_burst_min` stuck jobs (a burst). `run_url` links the run that refreshed
-    the marts."""
+    least `stuck_burst_min` stuck jobs (a burst), unless the data in flight is stale at
+    `now` (default: the current time; `warehouse/stuck.py`). `run_url` links the run that
+    refreshed the marts."""
     link = f"\nRun: {run_url}" if run_url else ""
     alerts = []
     if what_changed.is_computed(con):
@@ -79,10 +84,19 @@ def pending_alerts(con: duckdb.DuckDBPyConnection, run_url: str | None,
             window = _seconds(row["window_start"], row["window_end"])
             key = f"regression:{row['job_type']}:{row['metric']}"
             alerts.append(Alert(key, _regression_text(row) + link, window))
-    for job_type, stuck, oldest, status in con.execute(sql("queries", "stuck_bursts"),
+    if not stuck.in_flight_fetch(con, now).is_stale:  # stale: stuck can't be judged
+        alerts += _stuck_alerts(con, link, stuck_burst_min)
+    return alerts
+
+
+def _stuck_alerts(con: duckdb.DuckDBPyConnection, link: str,
+                  stuck_burst_min: int) -> list[Alert]:
+    alerts = []
+    for job_type, count, oldest, status in con.execute(sql("queries", "stuck_bursts"),
                                                        [stuck_burst_min]).fetchall():
-        text = (f":rotating_light: Stuck jobs: {stuck} `{job_type}` jobs are stuck "
-                f"(mostly {status}; the oldest for {oldest / 3600:.1f} h).{link}")
+        text = (f":rotating_light: Stuck jobs: {count} `{job_type}` jobs are stuck "
+                f"(mostly {status}; the oldest for {oldest / 3600:.1f} h when last "
+                f"fetched).{link}")
         alerts.append(Alert(f"stuck:{job_type}", text, DEFAULT_WINDOW_SECONDS))
     return alerts
 

@@ -22,9 +22,9 @@ Shapes follow the docs' job types and hierarchies
 Parents finish after their last child; a failed child fails its parent; a
 canceled parent cancels its unfinished children.
 
-A `Shift` makes a job type worse from a given moment (more failures, longer queue and
-run times, or more re-queues), so regression detection can be measured on data where
-the truth is known. A tree that may hold shifted jobs is drawn again from the same
+A `Shift` makes a job type worse from a given moment (more failures, longer queue
+and/or run times, or more re-queues), so regression detection can be measured on data
+where the truth is known. A tree that may hold shifted jobs is drawn again from the same
 seed with the shifted profile for jobs created at or after the moment, keeping its
 place on the calendar; data without shifts is unchanged.
 """
@@ -52,7 +52,7 @@ TERMINAL = frozenset({COMPLETED, FAILED, CANCELED})
 Event = tuple[str, float]  # (canonical status, Unix seconds)
 
 
-SHIFT_KINDS = ("failure", "duration", "requeue")
+SHIFT_KINDS = ("failure", "duration", "queued", "running", "requeue")
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,13 @@ class Shift:
 
     - `failure`: the type's own failure probability × factor (at most 1 - cancel rate);
     - `duration`: the median queue and run times × factor (so every percentile, too);
+    - `queued`: the median queue time alone × factor (every wait in the queue, a
+      re-queued one's second wait too), run times unchanged;
+    - `running`: the median run time alone × factor, queue times unchanged;
     - `requeue`: the chance of a re-queue × factor (at most 1).
+
+    Parents are not shifted with their children, but they still end after their last
+    child, so a slower child type lengthens the trees it is part of.
     """
 
     job_type: str
@@ -87,15 +93,17 @@ class Shift:
         if self.kind == "failure":
             rate = min(profile.fail_rate * self.factor, 1.0 - profile.cancel_rate)
             return replace(profile, fail_rate=rate), requeue_share
-        if self.kind == "duration":
-            return replace(profile, queue_median=profile.queue_median * self.factor,
-                           run_median=profile.run_median * self.factor), requeue_share
-        return profile, min(1.0, requeue_share * self.factor)
+        if self.kind == "requeue":
+            return profile, min(1.0, requeue_share * self.factor)
+        queue = self.factor if self.kind in ("duration", "queued") else 1.0
+        run = self.factor if self.kind in ("duration", "running") else 1.0
+        return replace(profile, queue_median=profile.queue_median * queue,
+                       run_median=profile.run_median * run), requeue_share
 
     @classmethod
     def parse(cls, text: str) -> Shift:
         """`TYPE:KIND:FACTOR[@WHEN]`, WHEN hours before the epoch (`12`, `12h`) or an
-        ISO 8601 time with a zone; e.g. `compare:failure:3@24h`."""
+        ISO 8601 time with a zone; e.g. `compare:failure:3@24h`, `symbol_match:queued:4`."""
         spec, _, when = text.partition("@")
         parts = spec.rsplit(":", 2)
         if len(parts) != 3:

@@ -44,9 +44,10 @@ def _add_simulator_arguments(parser: argparse.ArgumentParser) -> None:
                       help="share of jobs with messy events/statuses/timestamps (0..1)")
     data.add_argument("--shift", type=_shift, action="append", metavar="TYPE:KIND:FACTOR[@WHEN]",
                       help="make a job type worse from a moment on (repeatable): KIND is "
-                           "failure, duration or requeue, FACTOR multiplies it, WHEN is hours "
-                           "before the epoch (default 12) or an ISO 8601 time; e.g. "
-                           "compare:failure:3@24")
+                           "failure, duration (queue and run times), queued (queue time "
+                           "only), running (run time only) or requeue, FACTOR multiplies it, "
+                           "WHEN is hours before the epoch (default 12) or an ISO 8601 time; "
+                           "e.g. compare:failure:3@24, symbol_match:queued:4")
     clock = parser.add_argument_group("clock")
     clock.add_argument("--clock", choices=("real", "fixed", "accelerated"), default="real")
     clock.add_argument("--speed", type=float, default=60.0,

@@ -15,6 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pipelines.simulator.generator import DataConfig, Shift, generate
+from pipelines.simulator.render import RenderConfig, render_job
 from tests.helpers import FETCHED_AT, load, loaded, simulator_items
 from warehouse import connect, refresh_marts
 from warehouse.db import sql
@@ -214,3 +216,26 @@ def test_generated_trees_walk_as_defined(bodies: list[dict]) -> None:
             " FROM marts.job_durations AS d"
             " WHERE d.job_id IN (SELECT root_id FROM marts.tree_critical_path)").fetchall()
         assert all(path == pytest.approx(total, abs=1e-6) for total, path in totals)
+
+
+def _simulated(tmp: Path, shift: str | None) -> list[tuple]:
+    """The parse trees' stage ranking of the simulator's data (6,000 jobs), shifted or not."""
+    config = DataConfig(jobs=6000, seed=4, shifts=(Shift.parse(shift),) if shift else ())
+    _, jobs = generate(config)
+    render = RenderConfig(shape="mixed", adversarial_share=0.0, seed=4)
+    bodies = [(job.id, render_job(job, config.epoch, render)) for job in jobs]
+    with connect(tmp / f"{shift or 'none'}.duckdb") as con:
+        load(con, [loaded(job_id, body, wrap="id" in body) for job_id, body in bodies if body])
+        refresh_marts(con, now=FETCHED_AT)
+        return con.execute("SELECT job_type, phase FROM marts.tree_stage_shares"
+                           " WHERE root_type = 'parse' ORDER BY rank").fetchall()
+
+
+def test_a_queueing_shift_makes_its_stage_dominate_the_trees(tmp_path: Path) -> None:
+    """`--shift symbol_match:queued:8` (from before all the data): symbol_match's queueing
+    becomes the stage that dominates parse trees; without it, it ranks well below."""
+    unshifted = _simulated(tmp_path, None)
+    shifted = _simulated(tmp_path, "symbol_match:queued:8@1000h")
+    assert shifted[0] == ("symbol_match", "queued")
+    assert unshifted.index(("symbol_match", "queued")) >= 3
+    assert unshifted[0] == ("symbol_match", "running")

@@ -10,9 +10,8 @@
 -- start is the job's own. Own time is `queued` before the job's first RUNNING event and
 -- `running` from it; zero-length segments are left out. A root's segments sum exactly to
 -- its total_seconds.
--- Set-based: children are ranked per parent by (end, start, job_id DESC), so "the child
--- that ends last at or before t" is the highest rank among those ending by t (an ASOF
--- join), and each step of the walk is one join of the recursive CTE.
+-- Set-based: one sweep per parent ranks the children and finds each step's child, and each
+-- step of the walk is one join of the recursive CTE.
 WITH RECURSIVE jobs AS (
     SELECT
         job_id,
@@ -24,57 +23,68 @@ WITH RECURSIVE jobs AS (
     FROM core.jobs
 ),
 
--- Finished children with a known interval, in the walk's order of preference.
-ranked AS (
-    SELECT
-        job_id, parent_id, started_at, ended_at,
-        row_number() OVER (PARTITION BY parent_id ORDER BY ended_at, started_at, job_id DESC)
-            AS child_rank
+-- One sweep per parent ranks its finished children and answers the walk's question, "which
+-- child does the walk take at moment t?": children are ranked by (end, start, job_id DESC),
+-- so the child taken at t is the highest rank among those ending at or before t, i.e. the
+-- number of children ending by t. The sweep orders each child's end (kind 0) and each
+-- moment asked about (kind 1: a child's start, for the step after it; the parent's own end,
+-- for its first step) by time, ends first at a tie, and counts the ends so far.
+moments AS (
+    SELECT parent_id, ended_at AS moment, 0 AS kind, started_at, job_id,
+           NULL::BOOLEAN AS asked_by_parent
     FROM jobs
     WHERE parent_id IS NOT NULL AND ended_at >= started_at
-),
-
--- Per parent and end instant, the highest rank ending then: the ASOF joins below find, for
--- a moment t, the rank of the child the walk takes at t.
-ends AS (
-    SELECT parent_id, ended_at, max(child_rank) AS child_rank
-    FROM ranked
-    GROUP BY parent_id, ended_at
-),
-
--- Each finished job that has finished children: the first child its walk takes (the last
--- to end at or before its own end).
-firsts AS (
-    SELECT jobs.job_id, ends.child_rank AS first_rank
-    FROM (SELECT job_id, ended_at FROM jobs
-          WHERE ended_at IS NOT NULL AND job_id IN (SELECT parent_id FROM ends)) AS jobs
-    ASOF INNER JOIN ends ON ends.parent_id = jobs.job_id AND ends.ended_at <= jobs.ended_at
-),
-
--- Each child with the step after it in its parent's walk (the last child to end at or
--- before its start, never itself or one preferred to it) and the first step into it.
-children AS (
-    SELECT
-        ranked.*,
-        -- least() skips a NULL: no child ends by its start, no next step
-        CASE WHEN before.child_rank IS NOT NULL
-             THEN least(before.child_rank, ranked.child_rank - 1) END AS next_rank,
-        firsts.first_rank
-    FROM ranked
-    ASOF LEFT JOIN ends AS before
-        ON before.parent_id = ranked.parent_id AND before.ended_at <= ranked.started_at
-    LEFT JOIN firsts USING (job_id)
-),
-
-roots AS (
-    SELECT jobs.job_id, jobs.job_type, jobs.parent_id, jobs.started_at, jobs.ended_at,
-           firsts.first_rank
+    UNION ALL
+    SELECT parent_id, started_at, 1, NULL, job_id, false
     FROM jobs
-    LEFT JOIN firsts USING (job_id)
+    WHERE parent_id IS NOT NULL AND ended_at >= started_at
+    UNION ALL
+    SELECT job_id, ended_at, 1, NULL, job_id, true
+    FROM jobs
+    WHERE ended_at IS NOT NULL
+      AND job_id IN (SELECT parent_id FROM jobs WHERE parent_id IS NOT NULL)
+),
+
+swept AS MATERIALIZED (
+    SELECT
+        parent_id, kind, started_at, moment AS ended_at, job_id, asked_by_parent,
+        sum(1 - kind) OVER (
+            PARTITION BY parent_id ORDER BY moment, kind, started_at, job_id DESC
+            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS ended_by
+    FROM moments
+),
+
+-- Each finished child with its rank, the step after it in its parent's walk (the last
+-- child to end at or before its start, never itself or one preferred to it; NULL: none)
+-- and the first step of its own walk (NULL: no child of its ends by its end).
+children AS MATERIALIZED (
+    SELECT
+        ranked.job_id,
+        ranked.parent_id,
+        ranked.started_at,
+        ranked.ended_at,
+        ranked.ended_by AS child_rank,
+        nullif(least(after_it.ended_by, ranked.ended_by - 1), 0) AS next_rank,
+        nullif(first_step.ended_by, 0) AS first_rank
+    FROM swept AS ranked
+    INNER JOIN swept AS after_it
+        ON after_it.job_id = ranked.job_id AND after_it.kind = 1 AND NOT after_it.asked_by_parent
+    LEFT JOIN swept AS first_step
+        ON first_step.job_id = ranked.job_id AND first_step.asked_by_parent
+    WHERE ranked.kind = 0
+),
+
+roots AS MATERIALIZED (
+    SELECT jobs.job_id, jobs.job_type, jobs.parent_id, jobs.started_at, jobs.ended_at,
+           nullif(first_step.ended_by, 0) AS first_rank
+    FROM jobs
+    SEMI JOIN (SELECT DISTINCT parent_id FROM jobs WHERE parent_id IS NOT NULL) AS parents
+        ON parents.parent_id = jobs.job_id
+    LEFT JOIN swept AS first_step
+        ON first_step.job_id = jobs.job_id AND first_step.asked_by_parent
     WHERE jobs.ended_at >= jobs.started_at
-      AND jobs.job_id IN (SELECT parent_id FROM jobs WHERE parent_id IS NOT NULL)
       AND (jobs.parent_id IS NULL
-           OR jobs.parent_id NOT IN (SELECT job_id FROM jobs))
+           OR NOT EXISTS (SELECT 1 FROM jobs AS parent WHERE parent.job_id = jobs.parent_id))
 ),
 
 -- The walk: each row is a job of the path at moment t, about to take the child of rank
@@ -102,49 +112,48 @@ walk (root_id, job_id, depth, clip_start, t, child_rank) AS (
 ),
 
 -- Each walk row's own time: from the taken child's end (or the clipped start when no child
--- is taken) to t.
-own AS (
+-- is taken) to t; with the job's type and first RUNNING event.
+own AS MATERIALIZED (
     SELECT
         walk.root_id,
         walk.job_id,
+        jobs.job_type,
         walk.depth,
         coalesce(child.ended_at, walk.clip_start) AS own_start,
-        walk.t AS own_end
+        walk.t AS own_end,
+        jobs.first_running_at
     FROM walk
     LEFT JOIN children AS child
         ON child.parent_id = walk.job_id AND child.child_rank = walk.child_rank
         AND child.ended_at > walk.clip_start
+    INNER JOIN jobs ON jobs.job_id = walk.job_id
 ),
 
 -- Split at the job's first RUNNING event: queued before it, running from it.
 phased AS (
-    SELECT own.root_id, own.job_id, own.depth, 'queued' AS phase,
-           own.own_start AS segment_start,
-           least(own.own_end, coalesce(jobs.first_running_at, own.own_end)) AS segment_end
-    FROM own INNER JOIN jobs USING (job_id)
+    SELECT root_id, job_id, job_type, depth, 'queued' AS phase, own_start AS segment_start,
+           least(own_end, coalesce(first_running_at, own_end)) AS segment_end
+    FROM own
     UNION ALL
-    SELECT own.root_id, own.job_id, own.depth, 'running' AS phase,
-           greatest(own.own_start, jobs.first_running_at) AS segment_start,
-           own.own_end AS segment_end
-    FROM own INNER JOIN jobs USING (job_id)
-    WHERE jobs.first_running_at IS NOT NULL
-),
-
--- Every job of each tree (the root included).
-members (root_id, job_id, ended_at, started_at) AS (
-    SELECT job_id, job_id, ended_at, started_at FROM roots
-    UNION ALL
-    SELECT members.root_id, jobs.job_id, jobs.ended_at, jobs.started_at
-    FROM members
-    INNER JOIN jobs ON jobs.parent_id = members.job_id
+    SELECT root_id, job_id, job_type, depth, 'running' AS phase,
+           greatest(own_start, first_running_at) AS segment_start, own_end AS segment_end
+    FROM own
+    WHERE first_running_at IS NOT NULL
 ),
 
 -- `complete`: every job of the tree has a known end, and the root's parent (if it names
--- one) was loaded: otherwise the tree is the visible part of a bigger one.
-unfinished AS (
-    SELECT root_id, count(*) FILTER (WHERE NOT coalesce(ended_at >= started_at, false)) AS n
-    FROM members
-    GROUP BY root_id
+-- one) was loaded: otherwise the tree is the visible part of a bigger one. The jobs
+-- without a known end are few (those in flight): their ancestors, walked up from them
+-- (UNION: a cycle of parent_id ends the walk), are the jobs with an unfinished descendant.
+unfinished (ancestor_id) AS (
+    SELECT parent_id
+    FROM jobs
+    WHERE parent_id IS NOT NULL AND NOT coalesce(ended_at >= started_at, false)
+    UNION
+    SELECT jobs.parent_id
+    FROM unfinished
+    INNER JOIN jobs ON jobs.job_id = unfinished.ancestor_id
+    WHERE jobs.parent_id IS NOT NULL
 ),
 
 trees AS (
@@ -152,16 +161,16 @@ trees AS (
         roots.job_id AS root_id,
         roots.job_type AS root_type,
         seconds_between(roots.started_at, roots.ended_at) AS total_seconds,
-        roots.parent_id IS NULL AND unfinished.n = 0 AS complete
+        roots.parent_id IS NULL
+            AND roots.job_id NOT IN (SELECT ancestor_id FROM unfinished) AS complete
     FROM roots
-    INNER JOIN unfinished ON unfinished.root_id = roots.job_id
 )
 
 SELECT
     phased.root_id,
     trees.root_type,
     phased.job_id,
-    jobs.job_type,
+    phased.job_type,
     phased.depth::INTEGER AS depth,
     phased.phase,
     phased.segment_start,
@@ -173,5 +182,4 @@ SELECT
     trees.complete
 FROM phased
 INNER JOIN trees USING (root_id)
-INNER JOIN jobs USING (job_id)
 WHERE phased.segment_end > phased.segment_start

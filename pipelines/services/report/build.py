@@ -44,8 +44,12 @@ def chart_sql(chart: Chart) -> str:
 
 
 def chart_frame(con: duckdb.DuckDBPyConnection, chart: Chart) -> pd.DataFrame:
-    """The rows `chart` draws."""
-    return con.execute(chart_sql(chart)).df()
+    """The rows `chart` draws; none while a mart it reads has never been refreshed (marts
+    are created by their first refresh, so a new warehouse has only the oldest ones)."""
+    try:
+        return con.execute(chart_sql(chart)).df()
+    except duckdb.CatalogException:
+        return pd.DataFrame()
 
 
 def headline(con: duckdb.DuckDBPyConnection) -> dict[str, object]:

@@ -27,6 +27,7 @@ from pipelines.services.report.figures import (
     new_figure,
 )
 from pipelines.services.report.graph import draw_transition_graph
+from pipelines.services.report.trees import draw_tree_paths, draw_tree_shares
 
 MAX_TYPES = 20  # job types shown per chart; the data table below a chart has them all
 NO_DATA = "No data yet"
@@ -224,5 +225,16 @@ CHARTS: tuple[Chart, ...] = (
     Chart("fanout", "Parent/child fan-out",
           "How many children do parent jobs spawn, and how often does a child fail?",
           ("marts.job_trees",), draw_fanout),
+    Chart("tree_shares", "Where a tree's time goes",
+          "For each kind of job tree, which stage and phase does its critical path spend its "
+          "time in? (the median tree; docs/trees.md)",
+          ("marts.tree_critical_path",), draw_tree_shares,
+          empty=("No complete job trees yet", "A tree is a finished job with at least one "
+                 "known child; every job in it must have ended.")),
+    Chart("tree_paths", "The slowest tree of each kind, on its critical path",
+          "Where did the slowest tree of each kind spend its time, job by job?",
+          ("marts.tree_critical_path",), draw_tree_paths,
+          empty=("No complete job trees yet", "A tree is a finished job with at least one "
+                 "known child; every job in it must have ended.")),
 )
 KEY_CHART = "job_types"

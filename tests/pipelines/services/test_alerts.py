@@ -1,4 +1,5 @@
-"""Alerts post once per window to a real webhook, survive 500s and hangs, never leak the URL."""
+"""Alerts post once per window to a real webhook, survive 500s and hangs, never leak the URL;
+stuck-job bursts are posted only from fresh in-flight data."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+import warehouse
 from assets.checks import ALL_CHECKS
 from assets.core import core_tables
 from assets.fetch import job_payloads
@@ -27,9 +30,9 @@ from pipelines.resources import (
     WarehouseResource,
 )
 from pipelines.sensors import alerts_sensor
-from pipelines.services.alerts import deliver
+from pipelines.services.alerts import AlertLedger, deliver, pending_alerts
 from pipelines.simulator import DEMO_API_KEY, Clock, DataConfig, RateLimitConfig, Shift, Simulator
-from tests.helpers import EPOCH, EPOCH_ISO
+from tests.helpers import EPOCH, EPOCH_ISO, load_in_flight
 
 CANARY = "T0CANARY/B0SECRET/xoxb-canary-0123456789"  # the secret part of a webhook URL
 DATA = DataConfig(jobs=1500, seed=5, history_days=3.0,
@@ -246,3 +249,45 @@ def test_the_webhook_url_appears_nowhere(refreshed, receiver, caplog, capsys, mo
         for s, t, c in columns:
             assert con.execute(f'SELECT count(*) FROM "{s}"."{t}" WHERE "{c}" LIKE ?',
                                [f"%{CANARY}%"]).fetchone()[0] == 0
+
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+
+
+def _stuck_alerts(con: duckdb.DuckDBPyConnection) -> list:
+    return [alert for alert in pending_alerts(con, None, now=NOW)
+            if alert.key.startswith("stuck:")]
+
+
+def test_no_stuck_alerts_while_the_data_in_flight_is_stale(tmp_path):
+    last = NOW - 6 * HOUR  # the last fetch that worked: an outage since
+    jobs = {f"job_{i}": last - 2 * HOUR for i in range(3)}
+    with warehouse.connect(tmp_path / "bedrock.duckdb") as con:
+        load_in_flight(con, jobs, last)
+        warehouse.refresh_marts(con, now=NOW)
+        assert _stuck_alerts(con) == []
+        # A fetch works again and finds them still running: the burst is news.
+        load_in_flight(con, jobs, NOW - 5 * timedelta(minutes=1))
+        warehouse.refresh_marts(con, now=NOW)
+        [alert] = _stuck_alerts(con)
+    assert alert.key == "stuck:compare"
+    assert "Stuck jobs: 3 `compare` jobs are stuck (mostly RUNNING; the oldest for 7.9 h" \
+        in alert.text
+
+
+def test_by_default_three_stuck_jobs_of_a_type_are_a_burst_sent_again_after_a_day(tmp_path):
+    # The defaults of docs/how-it-runs.md#defaults: 3 jobs make a burst; 24 h between posts.
+    last = NOW - 5 * timedelta(minutes=1)
+    with warehouse.connect(tmp_path / "bedrock.duckdb") as con:
+        load_in_flight(con, {"job_1": last - 2 * HOUR, "job_2": last - 2 * HOUR}, last)
+        warehouse.refresh_marts(con, now=NOW)
+        assert _stuck_alerts(con) == []
+        load_in_flight(con, {"job_3": last - 2 * HOUR}, last)
+        warehouse.refresh_marts(con, now=NOW)
+        [alert] = _stuck_alerts(con)
+    ledger = AlertLedger(None)
+    sent = NOW.timestamp()
+    ledger.mark_sent(alert, sent)
+    assert not ledger.is_new(alert, sent + 23 * 3600)
+    assert ledger.is_new(alert, sent + 25 * 3600)

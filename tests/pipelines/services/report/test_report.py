@@ -6,6 +6,7 @@ import re
 
 import warehouse
 from pipelines.services.report import CHARTS, KEY_CHART, build_report, report_path
+from pipelines.services.report.build import chart_sql
 from tests.helpers import run_cli
 
 
@@ -69,3 +70,23 @@ def test_cli_report_without_a_warehouse_says_what_to_run(tmp_path):
     done = run_cli("report", "--warehouse", str(tmp_path / "none.duckdb"))
     assert done.returncode == 1
     assert "bedrock-jobs ingest" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_where_a_trees_time_goes_is_drawn_from_the_critical_paths(loaded_warehouse, tmp_path):
+    """The chapter reads marts.tree_critical_path: per kind of tree the median tree's shares
+    sum to 1, and the slowest tree's segments lie inside its length."""
+    with warehouse.connect(loaded_warehouse.path) as con:
+        report = build_report(con, tmp_path / "report.html",
+                              warehouse=str(loaded_warehouse.path))
+        shares_sql, paths_sql = (chart_sql(_chart(name)) for name in ("tree_shares", "tree_paths"))
+        shares = con.execute(f"SELECT root_type, sum(share) FROM ({shares_sql})"
+                             " GROUP BY root_type").fetchall()
+        paths = con.execute("SELECT max(offset_seconds + seconds - tree_seconds),"
+                            f" min(offset_seconds) FROM ({paths_sql})").fetchall()
+    assert report.rows["tree_shares"] > 0 and report.rows["tree_paths"] > 0
+    assert shares and all(abs(total - 1) < 1e-9 for _, total in shares)
+    assert abs(paths[0][0]) < 1e-6 and paths[0][1] == 0
+
+
+def _chart(chart_id: str):
+    return next(chart for chart in CHARTS if chart.id == chart_id)
