@@ -14,14 +14,14 @@ the report, the regressions check, the alerts):
   flags live in `ops.regression_flags`, extended by `record_flags` in the refresh's
   transaction;
 - when no type has a job in the current window, one line that says so, with when the
-  newest job was created and when a fetch last succeeded (`queries/data_currency.sql`),
-  instead of "nothing significant".
+  newest job was created (`queries/data_currency.sql`) and when a fetch last succeeded
+  (the freshness check's rule, `checks/freshness.sql`), instead of "nothing significant".
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
@@ -172,8 +172,9 @@ def describe_change(row: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class DataCurrency:
-    """`queries/data_currency.sql`: whether any type had a job in the current window, when
-    the newest job was created, when a fetch last returned a usable payload."""
+    """Whether any type had a job in the current window and when the newest job was created
+    (`queries/data_currency.sql`), and when a fetch last returned a usable payload (the
+    freshness check's `last_loaded_at`, `checks/freshness.sql`)."""
 
     has_current_data: bool
     newest_created_at: datetime | None
@@ -181,8 +182,10 @@ class DataCurrency:
 
 
 def data_currency(con: duckdb.DuckDBPyConnection) -> DataCurrency:
-    row = con.execute(sql("queries", "data_currency")).fetchall()[0]
-    return DataCurrency(bool(row[0]), row[1], row[2])
+    has_current_data, newest = con.execute(sql("queries", "data_currency")).fetchall()[0]
+    # The last successful fetch by the freshness check's own rule (its age is not needed).
+    fetched = con.execute(sql("checks", "freshness"), {"now": datetime.now(UTC)}).fetchall()
+    return DataCurrency(bool(has_current_data), newest, fetched[0][0])
 
 
 def describe_no_current_data(bounds: Windows | None, currency: DataCurrency) -> str:
