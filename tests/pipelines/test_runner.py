@@ -10,6 +10,9 @@ import textwrap
 PROBE = textwrap.dedent("""
     import signal, sys
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # as `nohup` and `cmd &` start a process
+    # SIGTERM as a shell leaves it, whatever this test process inherited (an in-process
+    # Dagster run earlier in a suite started under `nohup` may have left it ignored).
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     from pipelines.resources import build_resources
     from pipelines.runner import run_job
 
