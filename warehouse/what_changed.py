@@ -105,6 +105,11 @@ def format_time(at: datetime) -> str:
     return f"{at:%Y-%m-%d %H:%M} UTC"
 
 
+def format_window(start: datetime, end: datetime) -> str:
+    """A window for people, to the minute: '2026-02-28 00:00 – 2026-03-01 00:00 UTC'."""
+    return f"{start:%Y-%m-%d %H:%M} – {format_time(end)}"
+
+
 def describe_baseline(days: float) -> str:
     """How much of the baseline had data: 'baseline: 6.0 days of data'."""
     return f"baseline: {days:.1f} days of data"
@@ -142,7 +147,7 @@ def describe_windows(bounds: Windows) -> str:
     """'<window> UTC against the jobs before it; baseline: N days of data[, of M
     configured]': the span the baseline had data for, not only the one configured."""
     actual = bounds.baseline_days_actual
-    span = f"{bounds.window_start:%Y-%m-%d %H:%M} – {bounds.window_end:%Y-%m-%d %H:%M} UTC"
+    span = format_window(bounds.window_start, bounds.window_end)
     if actual is None:  # rows of a refresh from before schema version 11
         return f"{span} against the {bounds.baseline_days:g} days before"
     configured = (f", of {bounds.baseline_days:g} configured"
@@ -191,7 +196,7 @@ def data_currency(con: duckdb.DuckDBPyConnection) -> DataCurrency:
 def describe_no_current_data(bounds: Windows | None, currency: DataCurrency) -> str:
     """The one line said instead of 'nothing significant' when no type had a job in the
     current window: which window was empty, and how current the data is."""
-    empty = (f"{bounds.window_start:%Y-%m-%d %H:%M} – {bounds.window_end:%Y-%m-%d %H:%M} UTC"
+    empty = (format_window(bounds.window_start, bounds.window_end)
              if bounds else "in the current window or its baseline")
     newest = (f"newest job created {format_time(currency.newest_created_at)}"
               if currency.newest_created_at else "no job loaded yet")

@@ -16,7 +16,7 @@ WITH source AS (
 final AS (
     SELECT
         *,
-        coalesce(first_event_at, created_at) AS started_from
+        job_started_at(first_event_at, created_at) AS started_from
     FROM source
 )
 

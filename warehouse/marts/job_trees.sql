@@ -7,7 +7,7 @@ WITH source AS (
     SELECT
         parent_id,
         status,
-        coalesce(first_event_at, created_at) AS started_at,
+        job_started_at(first_event_at, created_at) AS started_at,
         terminal_at AS ended_at
     FROM core.jobs
     WHERE parent_id IS NOT NULL

@@ -25,12 +25,12 @@ WITH RECURSIVE
 families AS (
     SELECT
         parent_id,
-        list({'rid': rowid, 'started_at': coalesce(first_event_at, created_at),
+        list({'rid': rowid, 'started_at': job_started_at(first_event_at, created_at),
               'ended_at': terminal_at}
-             ORDER BY terminal_at DESC, coalesce(first_event_at, created_at) DESC,
+             ORDER BY terminal_at DESC, job_started_at(first_event_at, created_at) DESC,
                       job_id) AS kids
     FROM core.jobs
-    WHERE parent_id IS NOT NULL AND terminal_at >= coalesce(first_event_at, created_at)
+    WHERE parent_id IS NOT NULL AND has_known_interval(first_event_at, created_at, terminal_at)
     GROUP BY parent_id
 ),
 
@@ -38,22 +38,24 @@ links AS (
     SELECT parent_rid, unnest(taken, max_depth := 2)
     FROM (
         SELECT
-            parents.rowid AS parent_rid,
+            parents.rid AS parent_rid,
             list_reduce(families.kids, lambda acc, kid:
-                CASE WHEN kid.ended_at <= acc.t
-                          AND kid.ended_at > coalesce(parents.first_event_at, parents.created_at)
-                    THEN {'t': greatest(kid.started_at,
-                                        coalesce(parents.first_event_at, parents.created_at)),
+                CASE WHEN kid.ended_at <= acc.t AND kid.ended_at > parents.started_at
+                    THEN {'t': greatest(kid.started_at, parents.started_at),
                           'taken': list_append(acc.taken, {'rid': kid.rid,
                               'started_at': kid.started_at, 'ended_at': kid.ended_at,
                               'until': acc.t})}
                     ELSE acc END,
-                {'t': parents.terminal_at,
+                {'t': parents.ended_at,
                  'taken': []::STRUCT(rid BIGINT, started_at TIMESTAMPTZ,
                                      ended_at TIMESTAMPTZ, until TIMESTAMPTZ)[]}).taken AS taken
         FROM families
-        INNER JOIN core.jobs AS parents ON parents.job_id = families.parent_id
-        WHERE parents.terminal_at IS NOT NULL
+        INNER JOIN (
+            SELECT rowid AS rid, job_id, job_started_at(first_event_at, created_at) AS started_at,
+                   terminal_at AS ended_at
+            FROM core.jobs
+            WHERE terminal_at IS NOT NULL
+        ) AS parents ON parents.job_id = families.parent_id
     )
 ),
 
@@ -64,12 +66,12 @@ candidates AS (
         jobs.rowid AS rid,
         jobs.job_type,
         jobs.parent_id,
-        coalesce(jobs.first_event_at, jobs.created_at) AS started_at,
+        job_started_at(jobs.first_event_at, jobs.created_at) AS started_at,
         jobs.terminal_at AS ended_at
     FROM core.jobs AS jobs
     SEMI JOIN (SELECT DISTINCT parent_id FROM core.jobs WHERE parent_id IS NOT NULL) AS parents
         ON parents.parent_id = jobs.job_id
-    WHERE jobs.terminal_at >= coalesce(jobs.first_event_at, jobs.created_at)
+    WHERE has_known_interval(jobs.first_event_at, jobs.created_at, jobs.terminal_at)
 ),
 
 roots AS (
@@ -134,7 +136,7 @@ unfinished (ancestor_id) AS (
     SELECT parent_id
     FROM core.jobs
     WHERE parent_id IS NOT NULL
-      AND NOT coalesce(terminal_at >= coalesce(first_event_at, created_at), false)
+      AND NOT has_known_interval(first_event_at, created_at, terminal_at)
     UNION
     SELECT jobs.parent_id
     FROM unfinished

@@ -46,6 +46,13 @@ CREATE OR REPLACE TEMP MACRO seconds_between(a, b) AS
 -- figure is unknown: no duration is ever negative). Every duration of a job uses it.
 CREATE OR REPLACE TEMP MACRO elapsed_seconds(a, b) AS
     CASE WHEN b >= a THEN seconds_between(a, b) END;
+-- A job's start: its first event, else created_at (a job's interval runs from it to its
+-- end, job_end below). Durations, trees and critical paths all start a job here.
+CREATE OR REPLACE TEMP MACRO job_started_at(first_event_at, created_at) AS
+    coalesce(first_event_at, created_at);
+-- A finished job with a known interval: its end is known and not before its start.
+CREATE OR REPLACE TEMP MACRO has_known_interval(first_event_at, created_at, terminal_at) AS
+    coalesce(terminal_at >= job_started_at(first_event_at, created_at), false);
 -- Position (1-based) of the last true in a list of booleans; 0 when there is none.
 CREATE OR REPLACE TEMP MACRO last_true_position(flags) AS
     coalesce(len(flags) + 1 - list_position(list_reverse(flags), true), 0);
