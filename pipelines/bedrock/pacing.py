@@ -170,7 +170,9 @@ class Pacer:
                     self._window_learned_at = now
                     self._left = max(0, rate.remaining - self._in_flight)
                 elif rate.reset == self._window_end:
-                    self._left = min(self._left, rate.remaining)
+                    # Our requests still out count in the window too, and may not be in
+                    # `Remaining` yet: what others spent lowers our budget at once.
+                    self._left = min(self._left, max(0, rate.remaining - self._in_flight))
             self._cond.notify_all()
 
     def pause(self, seconds: float) -> None:

@@ -171,3 +171,15 @@ def test_batch_lookups_by_job_id_filter_on_the_batch_ledger_seq_range(
         ("job_2", "loaded", seqs["job_2"]), ("job_3", "not_found", seqs["job_3"])]
     assert con.execute("SELECT ledger_seq FROM raw.latest_payloads").fetchall() == [
         (seqs["job_2"],)]
+
+
+def test_ids_landed_without_registration_are_numbered_after_the_ledger(
+        con: duckdb.DuckDBPyConnection) -> None:
+    # An ID landed without a ledger row (e.g. fetched before it was registered) gets the
+    # next numbers after the ledger's last: every ledger row keeps its own number.
+    register_ids(con, ["job_1", "job_2"], "inbox", FETCHED_AT)
+    land_batch(con, [loaded(job_id, {**RUNNING, "id": job_id}, wrap=True)
+                     for job_id in ("job_3", "job_4", "job_5")])
+    assert con.execute("SELECT job_id, ledger_seq FROM ops.job_ledger ORDER BY job_id"
+                       ).fetchall() == [("job_1", 1), ("job_2", 2), ("job_3", 3),
+                                        ("job_4", 4), ("job_5", 5)]

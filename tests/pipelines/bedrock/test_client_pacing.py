@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -10,6 +12,8 @@ from email.utils import format_datetime
 
 from pipelines.bedrock import Outcome
 from pipelines.bedrock.backoff import retry_after_seconds
+from pipelines.bedrock.errors import Cancelled
+from pipelines.bedrock.pacing import Pacer
 from pipelines.simulator import DataConfig, FaultConfig, RateLimitConfig
 from tests.helpers import Canned, home_ids
 
@@ -125,3 +129,24 @@ def test_pacing_holds_under_faults(make_simulator, make_client) -> None:
     served = sim.stats_snapshot()
     assert served["responses"].get("429", 0) == 0
     assert sum(served["faults"].values()) > 0
+
+
+
+def test_the_servers_count_lowers_the_budget_when_others_spend_the_key() -> None:
+    # Another run on the same key spent most of the window after our probe: the next
+    # answer's `Remaining` is below our own count, and only that many more go out.
+    pacer = Pacer()
+    reset = time.time() + 1.0
+    headers = {"X-RateLimit-Limit": "40", "X-RateLimit-Reset": f"{reset}"}
+    probe = pacer.acquire()
+    pacer.observe(probe, 200, {**headers, "X-RateLimit-Remaining": "38"})
+    first = pacer.acquire()
+    pacer.observe(first, 200, {**headers, "X-RateLimit-Remaining": "5"})
+    stop = threading.Event()
+    threading.Timer(reset - time.time() - 0.02, stop.set).start()
+    sent = 0
+    with contextlib.suppress(Cancelled):
+        while True:
+            pacer.acquire(stop)
+            sent += 1
+    assert 1 <= sent <= 5
