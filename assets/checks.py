@@ -1,7 +1,9 @@
 """Data tests beside the data: asset checks over the warehouse tables.
 
 Blocking checks stop downstream assets in the same run (a broken core never
-feeds the marts); warnings flag what the API sent that we had to repair.
+feeds the marts); warnings flag what the API sent that we had to repair. Each
+check opens the warehouse, so each is in the `bedrock_warehouse` pool too: one at a
+time with the writing steps of every run, never waiting on another's lock.
 """
 
 
@@ -11,6 +13,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
+from pipelines.instance import WAREHOUSE_POOL
 from pipelines.resources import WarehouseResource
 from pipelines.services.intake import utcnow
 from warehouse import registry, stuck, what_changed
@@ -47,7 +50,7 @@ def _check(table: registry.Table, check: registry.Check) -> dg.AssetChecksDefini
     severity = dg.AssetCheckSeverity.ERROR if check.blocking else dg.AssetCheckSeverity.WARN
 
     @dg.asset_check(asset=dg.AssetKey(table.key), name=check.name, blocking=check.blocking,
-                    description=check.description)
+                    description=check.description, pool=WAREHOUSE_POOL)
     def evaluate(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         return _result(_query(warehouse, check.name), severity, check.description)
 
@@ -60,7 +63,7 @@ CHECKS = [_check(table, check) for table in registry.tables() for check in table
 
 
 @dg.asset_check(asset=dg.AssetKey(registry.table("raw.job_payloads").key),
-                name="freshness",
+                name="freshness", pool=WAREHOUSE_POOL,
                 description="A fetch returned a usable payload within the last "
                             f"{FRESHNESS_WINDOW.total_seconds() / 3600:g} h "
                             "(ops.job_ledger.loaded_at, any ID).")
@@ -77,6 +80,7 @@ def freshness(warehouse: WarehouseResource) -> dg.AssetCheckResult:
 
 
 @dg.asset_check(asset=dg.AssetKey(registry.table(stuck.TABLE).key), name=stuck.CHECK,
+                pool=WAREHOUSE_POOL,
                 description="Non-terminal jobs stuck longer than their threshold; while "
                             "nothing in flight has been fetched successfully within the "
                             f"stuck floor ({DEFAULT_STUCK_FLOOR_SECONDS / 3600:g} h), it "
@@ -115,7 +119,7 @@ def _flagged_table(rows: list[dict[str, Any]]) -> str:
 
 
 @dg.asset_check(asset=dg.AssetKey(registry.table(what_changed.TABLE).key),
-                name=what_changed.CHECK,
+                name=what_changed.CHECK, pool=WAREHOUSE_POOL,
                 description="Job types and metrics that got materially and significantly worse "
                             "in the current window (docs/what-changed.md).")
 def what_changed_check(warehouse: WarehouseResource) -> dg.AssetCheckResult:

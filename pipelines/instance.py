@@ -11,10 +11,14 @@ one writing process, so two runs never write the warehouse at once.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import yaml
+from filelock import FileLock
 
 WAREHOUSE_POOL = "bedrock_warehouse"
 """The Dagster pool of every step that writes the warehouse, limited to one step at a time
@@ -107,6 +111,39 @@ def ensure_dagster_home() -> Path:
     write_instance_config(home)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
+
+
+@contextmanager
+def open_instance() -> Iterator[dg.DagsterInstance]:
+    """The instance under `DAGSTER_HOME` (set and given a `dagster.yaml` if missing).
+
+    Opened under a lock file in `DAGSTER_HOME`: on a new home, the first opening creates
+    the SQLite storage, and two commands started together would both create its tables
+    (one then failed with SQLAlchemy's `OperationalError` and lost its run). The lock
+    only orders the openings of this product's commands; the runs then go on at once.
+    """
+    home = ensure_dagster_home()
+    with FileLock(home / ".bedrock-open.lock"):
+        instance = dg.DagsterInstance.get()
+        # Touch each storage, so whatever is created lazily is created under the lock.
+        instance.get_runs(limit=1)
+        instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL)
+    with instance:
+        yield instance
+
+
+def hold_warehouse_pool(instance: dg.DagsterInstance) -> str | None:
+    """Make sure the instance runs one `bedrock_warehouse` step at a time; say so if it
+    did not (a deployment's own `dagster.yaml` without our pool limit): the limit is then
+    set on the instance itself (as `dagster instance concurrency set` would), and the
+    line returned says what to add to `dagster.yaml` to make it explicit."""
+    limit = instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL).limit
+    if limit == 1:
+        return None
+    instance.event_log_storage.set_concurrency_slots(WAREHOUSE_POOL, 1)
+    return (f"this Dagster instance let {limit or 'any number of'} `{WAREHOUSE_POOL}` steps "
+            "run at once; bedrock-jobs set that pool to 1 slot (DuckDB admits one writer). "
+            "To say so in your dagster.yaml, add: concurrency: {pools: {default_limit: 1}}")
 
 
 def is_checkout() -> bool:

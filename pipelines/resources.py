@@ -26,6 +26,7 @@ from pipelines.bedrock import (
     ClientConfig,
     FatalError,
 )
+from pipelines.instance import hold_warehouse_pool
 from pipelines.services.alerts import STUCK_BURST_MIN
 from warehouse.locking import WRITER_WAIT_SECONDS, retry_while_locked
 from warehouse.publish import read_copy_path
@@ -131,6 +132,13 @@ class WarehouseResource(dg.ConfigurableResource):
     publish_every_seconds: float = 300.0
     """How often a long fetch refreshes the read-only copy while it runs (the copy is
     published again at the end of every run that wrote)."""
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """At run start: the instance must run one warehouse step at a time, whatever its
+        `dagster.yaml` says (`hold_warehouse_pool`); the run's log says so if it did not."""
+        notice = hold_warehouse_pool(context.instance) if context.instance else None
+        if notice and context.log is not None:
+            context.log.warning(notice)
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -23,7 +23,7 @@ from typing import Any
 
 import dagster as dg
 
-from pipelines.instance import ensure_dagster_home
+from pipelines.instance import open_instance
 
 HOST_TAG = "bedrock/host"
 PID_TAG = "bedrock/pid"
@@ -105,14 +105,13 @@ def run_job(name: str, run_config: dict[str, Any] | None = None, log_level: str 
             resources: dict[str, dg.ConfigurableResource] | None = None) -> RunOutcome:
     """Execute job `name` of the code location in this process, with `resources` (default:
     the code location's, from the environment)."""
-    ensure_dagster_home()
     from pipelines.definitions import build_definitions
 
     job = build_definitions(resources).resolve_job_def(name)
     config = dict(run_config or {})
     config.setdefault("loggers", {"console": {"config": {"log_level": log_level}}})
     started = time.monotonic()
-    with dg.DagsterInstance.get() as instance:
+    with open_instance() as instance:
         for run_id in reap_dead_runs(instance):
             print(f"marked run {run_id} failed: its process had died", file=sys.stderr)
         with _sigterm_kept():

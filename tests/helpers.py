@@ -388,3 +388,21 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def ingest_together(env: dict[str, str], id_lists: list[list[str]], folder: Path,
+                    timeout: float = 300) -> list[subprocess.CompletedProcess[str]]:
+    """`bedrock-jobs ingest --ids FILE` once per ID list, as real processes all started at
+    once on the same environment (one Dagster home, one warehouse, one key)."""
+    procs = []
+    for number, ids in enumerate(id_lists):
+        ids_file = folder / f"together-{number}.txt"
+        ids_file.write_text("\n".join(ids) + "\n")
+        args = [sys.executable, "-m", "pipelines.tools.cli", "ingest", "--ids", str(ids_file)]
+        procs.append((args, subprocess.Popen(args, env=env, cwd=ROOT, text=True,
+                                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)))
+    done = []
+    for args, proc in procs:
+        out, err = proc.communicate(timeout=timeout)
+        done.append(subprocess.CompletedProcess(args, proc.returncode, out, err))
+    return done
