@@ -59,7 +59,7 @@ KEEP_SECONDS = 30 * 86_400.0
 """Ledger rows older than this are deleted."""
 STUCK_BURST_MIN = 3
 """A job type with at least this many stuck jobs is a burst worth an alert."""
-STUCK_METRIC = "stuck_jobs"
+STUCK_METRIC = "stuck"
 """The metric of a stuck-job burst in the ledger's key."""
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 MIN_ATTEMPT_SECONDS = 0.5  # an attempt needs at least this much of the tick left
@@ -178,7 +178,7 @@ def _ratio(ratio: float | None) -> str:
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
     job_type      TEXT NOT NULL,
-    metric        TEXT NOT NULL,     -- a regression's metric, or 'stuck_jobs' for a burst
+    metric        TEXT NOT NULL,     -- a regression's metric, or 'stuck' for a burst
     period_start  REAL NOT NULL,     -- Unix seconds: the marts refresh that found it
     text          TEXT NOT NULL,     -- the message, as found
     expires_at    REAL NOT NULL,     -- tried until then

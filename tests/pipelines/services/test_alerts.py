@@ -437,7 +437,7 @@ def _tick(ledger: AlertLedger, hook: Receiver, alerts: list[Alert], found_at: fl
 
 def test_a_persisting_regression_is_posted_again_once_a_day_despite_jitter(tmp_path, receiver):
     hook = receiver("ok")
-    alerts = [Alert("compare", "failure_rate", "worse"), Alert("compare", "stuck_jobs", "stuck")]
+    alerts = [Alert("compare", "failure_rate", "worse"), Alert("compare", "stuck", "stuck")]
     with AlertLedger(tmp_path / "alerts.sqlite") as ledger:
         for minutes in (0, 40, 5 * 60):  # the refresh, a re-run, an ingest later that day
             _tick(ledger, hook, alerts, T0 + minutes * 60)
@@ -456,6 +456,41 @@ def test_a_persisting_regression_is_posted_again_once_a_day_despite_jitter(tmp_p
         assert len(hook.texts) == 6
 
 
+KILLED_TICK = """
+import sys, time
+from pipelines.services.alerts import Alert, AlertLedger, send_due
+with AlertLedger(sys.argv[1]) as ledger:
+    ledger.record([Alert("compare", "failure_rate", "one"), Alert("convert", "failure_rate",
+                   "two")], float(sys.argv[3]))
+    send_due(ledger, sys.argv[2], deadline=time.monotonic() + 20, attempts=1,
+             clock=lambda: float(sys.argv[3]))
+"""
+
+
+def test_a_tick_killed_after_posting_posts_nothing_again(tmp_path, receiver):
+    """The process of a tick dies (SIGKILL) after one post was answered and while the
+    next hangs: the answered one is in the ledger; the other is tried again once the
+    dead tick's claim has lapsed."""
+    hook = receiver("ok", hang_seconds=60.0)
+    hook.answer = lambda text: "hang" if text == "two" else "ok"
+    path = tmp_path / "alerts.sqlite"
+    tick = subprocess.Popen([sys.executable, "-c", KILLED_TICK, str(path), hook.url, str(T0)])
+    try:
+        deadline = time.monotonic() + 30
+        while len(hook.bodies) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert hook.texts == ["one", "two"] and hook.delivered == ["one"]
+    finally:
+        tick.kill()
+        tick.wait()
+    hook.answer = lambda text: "ok"
+    with AlertLedger(path) as ledger:
+        _tick(ledger, hook, [], T0, now=T0 + 30)  # the dead tick's claim holds
+        assert hook.delivered == ["one"]
+        _tick(ledger, hook, [], T0, now=T0 + 3 * TICK_BUDGET_SECONDS + 1)
+    assert hook.delivered == ["one", "two"]
+
+
 def test_an_undelivered_alert_is_given_up_after_its_window_or_replaced_by_a_newer_one(
         tmp_path, receiver):
     hook = receiver("error")
@@ -463,9 +498,10 @@ def test_an_undelivered_alert_is_given_up_after_its_window_or_replaced_by_a_newe
         _tick(ledger, hook, [Alert("compare", "failure_rate", "day 1")], T0)
         _tick(ledger, hook, [], T0, now=T0 + 12 * 3600)  # tried again, no refresh
         assert hook.texts == ["day 1", "day 1"]
-        # It persists: the next day's refresh has it with today's figures; only they go.
+        # It persists: the next day's refresh (30 minutes early, inside the first one's
+        # 24 h) has it with today's figures; only they go.
         hook.mode = "ok"
-        _tick(ledger, hook, [Alert("compare", "failure_rate", "day 2")], T0 + DAY)
+        _tick(ledger, hook, [Alert("compare", "failure_rate", "day 2")], T0 + DAY - 1800)
         assert hook.delivered == ["day 2"]
         # Another, undelivered all day: given up once its 24 h have passed.
         hook.mode = "error"
@@ -484,7 +520,7 @@ HOUR = timedelta(hours=1)
 
 def _stuck_alerts(con: duckdb.DuckDBPyConnection) -> list:
     return [alert for alert in pending_alerts(con, None, now=NOW)
-            if alert.metric == "stuck_jobs"]
+            if alert.metric == "stuck"]
 
 
 def test_text_from_the_api_can_not_ping_a_channel_nor_break_the_formatting(tmp_path):
@@ -512,7 +548,7 @@ def test_no_stuck_alerts_while_the_data_in_flight_is_stale(tmp_path):
         load_in_flight(con, jobs, NOW - 5 * timedelta(minutes=1))
         warehouse.refresh_marts(con, now=NOW)
         [alert] = _stuck_alerts(con)
-    assert alert.key == "stuck_jobs:compare"
+    assert alert.key == "stuck:compare"
     assert "Stuck jobs: 3 `compare` jobs are stuck (mostly RUNNING; the oldest for 7.9 h" \
         in alert.text
 
