@@ -9,6 +9,7 @@ it sees files waiting there.
 
 
 import json
+import sqlite3
 import time
 
 import dagster as dg
@@ -87,25 +88,36 @@ def alerts_sensor(context: dg.SensorEvaluationContext, alerts: AlertWebhookResou
     path = ledger_path(warehouse.path)
     if event is None and not path.exists():
         return dg.SkipReason("no new refresh of the marts")
-    notes = []
-    with AlertLedger(path) as ledger:
-        if event is not None:
-            found = _found(event, alerts, warehouse, deadline)
-            if isinstance(found, str):
-                notes.append(found)  # the cursor stays: the next tick looks again
-            else:
-                new, known = ledger.record(found, event.timestamp)
-                notes.append(f"{new} new, {known} already posted in their period")
-                state["event"] = event.storage_id
-        outcome = send_due(ledger, alerts.webhook, deadline=deadline,
-                           timeout=alerts.timeout_seconds, attempts=alerts.attempts,
-                           backoff=alerts.backoff_seconds, log=context.log)
+    try:
+        with AlertLedger(path) as ledger:
+            notes = _record(ledger, event, state, alerts, warehouse, deadline)
+            outcome = send_due(ledger, alerts.webhook, deadline=deadline,
+                               timeout=alerts.timeout_seconds, attempts=alerts.attempts,
+                               backoff=alerts.backoff_seconds, log=context.log)
+    except sqlite3.Error as error:  # e.g. a read-only folder, a full disk
+        problem = f"alert ledger {path} not usable ({error}): no alerts sent"
+        context.log.error(problem)
+        return dg.SkipReason(problem)
     context.update_cursor(json.dumps(state))
     if event is None and not (outcome.sent or outcome.failed or outcome.expired):
         return dg.SkipReason("no new refresh of the marts, no alert waiting")
     summary = "; ".join([outcome.describe(), *notes])
     context.log.info(summary)
     return dg.SkipReason(summary)
+
+
+def _record(ledger: AlertLedger, event: dg.EventLogRecord | None, state: dict,
+            alerts: AlertWebhookResource, warehouse: WarehouseResource,
+            deadline: float) -> list[str]:
+    """Add to the ledger what a new refresh found; `state["event"]` moves to it once read."""
+    if event is None:
+        return []
+    found = _found(event, alerts, warehouse, deadline)
+    if isinstance(found, str):
+        return [found]  # the cursor stays: the next tick looks again
+    new, known = ledger.record(found, event.timestamp)
+    state["event"] = event.storage_id
+    return [f"{new} new, {known} already posted in their period"]
 
 
 def _found(event: dg.EventLogRecord, alerts: AlertWebhookResource,
