@@ -117,7 +117,7 @@ def _record(ledger: AlertLedger, event: dg.EventLogRecord | None, state: dict,
         return [found]  # the cursor stays: the next tick looks again
     new, known = ledger.record(found, event.timestamp)
     state["event"] = event.storage_id
-    return [f"{new} new, {known} already posted in their period"]
+    return [f"{new} new, {known} found before in their period"]
 
 
 def _found(event: dg.EventLogRecord, alerts: AlertWebhookResource,
