@@ -27,7 +27,7 @@ from pipelines.bedrock import (
     FatalError,
 )
 from pipelines.instance import hold_warehouse_pool
-from pipelines.services.alerts import STUCK_BURST_MIN
+from pipelines.services.alerts import STUCK_BURST_MIN, webhook_problem
 from warehouse.locking import WRITER_WAIT_SECONDS, retry_while_locked
 from warehouse.publish import read_copy_path
 
@@ -168,7 +168,9 @@ class InboxResource(dg.ConfigurableResource):
 
 class AlertWebhookResource(dg.ConfigurableResource):
     """Where alerts go: a Slack-compatible webhook from `BEDROCK_ALERT_WEBHOOK` only (a
-    secret: never in run config, logs or the UI), and how hard to try."""
+    secret: never in run config, logs or the UI), and how hard to try. The URL is used
+    stripped of surrounding space (a trailing newline from a secret file would make every
+    post a 404) and only when it is https, or http to a loopback host (`refusal`)."""
 
     url: str = Field(default="", repr=False,
                      description="Set through BEDROCK_ALERT_WEBHOOK, never inline.")
@@ -181,8 +183,19 @@ class AlertWebhookResource(dg.ConfigurableResource):
     """A job type with at least this many stuck jobs is a burst worth an alert (3)."""
 
     @property
+    def webhook(self) -> str:
+        """The URL alerts are posted to: the variable's value, stripped."""
+        return self.url.strip()
+
+    @property
     def enabled(self) -> bool:
-        return bool(self.url)
+        return bool(self.webhook)
+
+    @property
+    def refusal(self) -> str | None:
+        """Why the webhook set can't be used (it would carry its secret in clear), naming
+        the variable and never the URL; None when it can."""
+        return webhook_problem(self.webhook)
 
     def run_url(self, run_id: str | None) -> str | None:
         return f"{self.ui_url.rstrip('/')}/runs/{run_id}" if run_id else None
