@@ -14,7 +14,7 @@ from assets.intake import job_ledger
 from assets.marts import mart_tables
 from pipelines.instance import WAREHOUSE_POOL
 from pipelines.simulator import DataConfig, RateLimitConfig
-from tests.helpers import ROOT
+from tests.helpers import ROOT, cli_environment, home_ids, ingest_together
 
 DEPLOY_YAML = ROOT / "deploy" / "dagster.yaml"
 
@@ -63,3 +63,32 @@ def test_pipeline_materializes_on_the_postgres_instance(
     # Reopened from the same database, the instance still knows the run.
     with dg.DagsterInstance.from_config(str(home)) as instance:
         assert instance.get_run_by_id(result.run_id) is not None
+
+
+def test_commands_started_together_on_the_postgres_instance_all_finish(
+        postgres, tmp_path, make_simulator, monkeypatch):
+    # The production instance: three `bedrock-jobs ingest` at once on one home (the
+    # deploy/dagster.yaml, storage in PostgreSQL), one warehouse, one key.
+    pytest.importorskip("dagster_postgres")
+    sim = make_simulator(DataConfig(jobs=600), rate_limit=RateLimitConfig(40, 2.0))
+    env = {**cli_environment(sim, tmp_path), **postgres.env()}
+    for name, value in postgres.env().items():
+        monkeypatch.setenv(name, value)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(DEPLOY_YAML, home / "dagster.yaml")
+    ids = home_ids(sim)[:90]
+    runs = ingest_together(env, [ids[n::3] for n in range(3)], tmp_path)
+    for run in runs:
+        assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+    assert sim.stats_snapshot()["responses"].get("429", 0) == 0
+    with duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT job_id, outcome FROM ops.job_ledger ORDER BY 1"
+                           ).fetchall() == [(job_id, "loaded") for job_id in sorted(ids)]
+    run_ids = {line.rsplit("(run ", 1)[1].rstrip(")") for run in runs
+               for line in run.stdout.splitlines() if line.startswith("ingest finished")}
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert len(run_ids) == 3
+        assert all(instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.SUCCESS
+                   for run_id in run_ids)
+        assert not instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL).claimed_slots
