@@ -13,7 +13,6 @@ import shutil
 import signal
 import socket
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -47,9 +46,13 @@ def stage_id_file(source: str, inbox: Path) -> str:
     unique by `tempfile.mkstemp`: two commands staging in the same second never
     share (and overwrite) one file.
     """
+    import tempfile
+
+    from pipelines.services.id_files import STAGED_PREFIX
+
     inbox.mkdir(parents=True, exist_ok=True)
     stem = Path(source).name if source != "-" else "stdin"
-    fd, staged = tempfile.mkstemp(prefix=f".cli-{time.strftime('%Y%m%dT%H%M%S')}-",
+    fd, staged = tempfile.mkstemp(prefix=f"{STAGED_PREFIX}{time.strftime('%Y%m%dT%H%M%S')}-",
                                   suffix=f"-{stem}", dir=inbox)
     try:
         with os.fdopen(fd, "wb") as out:

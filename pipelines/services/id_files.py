@@ -37,6 +37,8 @@ MAX_SHOWN = 80
 
 # Where read files go, beside the files still waiting.
 SET_ASIDE = ("processed", "rejected")
+# The name `bedrock-jobs ingest` stages its file under (a dot: the sensor leaves it alone).
+STAGED_PREFIX = ".cli-"
 # Files `prune_set_aside` deletes at most per call: one call's work stays bounded.
 PRUNE_LIMIT = 1000
 LINK_REASON = ("is a symbolic link: the inbox reads regular files only and never follows "
@@ -106,27 +108,36 @@ def readable_inbox_files(folder: Path, names: list[str] | None = None) -> list[P
 
 def prune_set_aside(inbox: Path, keep_days: int, now: float, limit: int = PRUNE_LIMIT) -> int:
     """Delete what `processed/` and `rejected/` hold since more than `keep_days` days (by
-    mtime, which `set_aside` sets); 0 keeps everything. At most `limit` files a call, so
-    its work stays bounded: the rest go on a later call. Returns how many were deleted."""
+    mtime, which `set_aside` sets), and files `bedrock-jobs ingest` staged that long ago
+    and never ran (interrupted); 0 keeps everything. At most `limit` files a call, so its
+    work stays bounded: the rest go on a later call. Returns how many were deleted."""
     if keep_days <= 0:
         return 0
     cutoff = now - keep_days * 86_400
     deleted = 0
-    for where in SET_ASIDE:
-        if not (inbox / where).is_dir():
-            continue
-        with os.scandir(inbox / where) as entries:
-            for entry in entries:
-                if deleted >= limit:
-                    return deleted
-                try:
-                    info = entry.stat(follow_symlinks=False)
-                    if stat.S_ISDIR(info.st_mode) or info.st_mtime >= cutoff:
-                        continue
-                    os.unlink(entry.path)
-                except FileNotFoundError:  # another run pruned it first
+    for folder, prefix in [*((inbox / where, "") for where in SET_ASIDE), (inbox, STAGED_PREFIX)]:
+        deleted += _prune(folder, prefix, cutoff, limit - deleted)
+    return deleted
+
+
+def _prune(folder: Path, prefix: str, cutoff: float, limit: int) -> int:
+    """Delete up to `limit` files of `folder` named `prefix…` last changed before `cutoff`."""
+    if limit <= 0 or not folder.is_dir():
+        return 0
+    deleted = 0
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if deleted >= limit:
+                break
+            try:
+                info = entry.stat(follow_symlinks=False)
+                if (not entry.name.startswith(prefix) or stat.S_ISDIR(info.st_mode)
+                        or info.st_mtime >= cutoff):
                     continue
-                deleted += 1
+                os.unlink(entry.path)
+            except FileNotFoundError:  # another run pruned it first
+                continue
+            deleted += 1
     return deleted
 
 

@@ -222,14 +222,18 @@ def _aged(path: Path, days: float, text: str = "job_1\n") -> Path:
 def test_processed_and_rejected_files_are_pruned_after_their_keep_days(inbox_path):
     old = [_aged(inbox_path / "processed" / "a.txt", 31),
            _aged(inbox_path / "rejected" / "b.csv", 31),
-           _aged(inbox_path / "rejected" / f"b.csv{REASON_SUFFIX}", 31)]
+           _aged(inbox_path / "rejected" / f"b.csv{REASON_SUFFIX}", 31),
+           # staged by an `ingest` that never ran it (interrupted)
+           _aged(inbox_path / ".cli-20260101T000000-ab12-ids.txt", 31)]
     young = [_aged(inbox_path / "processed" / "c.txt", 29),
              _aged(inbox_path / "rejected" / "d.csv", 29),
-             _aged(inbox_path / "waiting.txt", 400)]  # not set aside: never pruned
+             _aged(inbox_path / ".cli-20260101T000000-cd34-ids.txt", 29),
+             _aged(inbox_path / "waiting.txt", 400),  # not set aside: never pruned
+             _aged(inbox_path / ".someone-elses", 400)]
     assert prune_set_aside(inbox_path, 0, time.time()) == 0  # 0 keeps them for ever
-    assert prune_set_aside(inbox_path, 30, time.time(), limit=2) == 2  # bounded per call
+    assert prune_set_aside(inbox_path, 30, time.time(), limit=3) == 3  # bounded per call
     assert prune_set_aside(inbox_path, 30, time.time()) == 1
-    assert [p.exists() for p in old + young] == [False] * 3 + [True] * 3
+    assert [p.exists() for p in old + young] == [False] * 4 + [True] * 5
 
 
 def test_an_intake_run_prunes_and_counts_days_from_when_a_file_was_set_aside(
