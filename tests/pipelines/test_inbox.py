@@ -263,9 +263,14 @@ def test_two_stagings_in_the_same_second_get_names_of_their_own(tmp_path, inbox_
         (tmp_path / f"user{n}").mkdir()
         sources.append(tmp_path / f"user{n}" / "ids.txt")
         sources[-1].write_text(f"job_from_user_{n}\n")
-    time.sleep(1 - time.time() % 1 + 0.01)  # at the start of a second: both fall in it
-    second = int(time.time())
-    names = [stage_id_file(str(source), inbox_path) for source in sources]
+    for _ in range(5):  # (again if a loaded machine let the second end in between)
+        time.sleep(1 - time.time() % 1 + 0.01)  # at the start of a second: both fall in it
+        second = int(time.time())
+        names = [stage_id_file(str(source), inbox_path) for source in sources]
+        if int(time.time()) == second:
+            break
+        for name in names:
+            (inbox_path / name).unlink()
     assert int(time.time()) == second, "the two stagings should share one second"
     assert names[0] != names[1] and all(n.startswith(".cli-") for n in names)
     assert [(inbox_path / n).read_text() for n in names] == [
