@@ -1,6 +1,6 @@
 """Intake: every requested job ID gets a ledger row before anything is fetched."""
 
-from pathlib import Path
+import time
 
 import dagster as dg
 
@@ -12,7 +12,13 @@ from pipelines.resources import (
     WarehouseResource,
     fatal_api_errors,
 )
-from pipelines.services.id_files import IntakeError, inbox_files, read_ids, set_aside
+from pipelines.services.id_files import (
+    IntakeError,
+    prune_set_aside,
+    read_ids,
+    readable_inbox_files,
+    set_aside,
+)
 from pipelines.services.intake import discover, register_batch, register_file, utcnow
 from warehouse import registry
 
@@ -47,7 +53,8 @@ def job_ledger(
     if config.ids:
         with warehouse.connect() as con:
             counts.append(register_batch(con, read_ids(config.ids, "run_config"), now))
-    for path in _inbox_files(inbox.folder, config.inbox_files):
+    # Symbolic links among them are refused (moved to rejected/ with their reason).
+    for path in readable_inbox_files(inbox.folder, config.inbox_files):
         try:
             # Read and registered a chunk at a time: a file of millions of IDs never
             # sits in memory whole.
@@ -57,6 +64,9 @@ def job_ledger(
             set_aside(path, "rejected", reason=str(error))
             continue
         set_aside(path, "processed")
+    if pruned := prune_set_aside(inbox.folder, inbox.keep_days, time.time()):
+        context.log.info(f"deleted {pruned} file(s) set aside in the inbox more than "
+                         f"{inbox.keep_days} days ago")
     discovered = None
     if config.discover:
         with fatal_api_errors(), bedrock.client() as client:
@@ -75,9 +85,3 @@ def job_ledger(
         )
     return dg.MaterializeResult(metadata=metadata)
 
-
-def _inbox_files(folder: Path, names: list[str] | None) -> list[Path]:
-    if names is None:
-        return inbox_files(folder)
-    # Names come from the sensor or the CLI; never let one point outside the inbox.
-    return [folder / Path(name).name for name in names if (folder / Path(name).name).is_file()]

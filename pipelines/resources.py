@@ -33,6 +33,7 @@ from warehouse.publish import read_copy_path
 
 DEFAULT_WAREHOUSE = "warehouse/bedrock.duckdb"
 DEFAULT_INBOX = "warehouse/inbox"
+DEFAULT_INBOX_KEEP_DAYS = 30
 DEFAULT_UI_URL = "http://127.0.0.1:3000"
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 # Every setting read from the environment, with the default the README's "Configuration"
@@ -43,6 +44,7 @@ SETTINGS = {
     "BEDROCK_API_VERSION": DEFAULT_API_VERSION,
     "BEDROCK_WAREHOUSE": DEFAULT_WAREHOUSE,
     "BEDROCK_INBOX": DEFAULT_INBOX,
+    "BEDROCK_INBOX_KEEP_DAYS": str(DEFAULT_INBOX_KEEP_DAYS),
     "BEDROCK_UI_URL": DEFAULT_UI_URL,
 }
 _CLIENT = ClientConfig()  # the client's defaults, which the resource's fields take
@@ -157,13 +159,28 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 class InboxResource(dg.ConfigurableResource):
-    """The folder the sensor watches for ID files."""
+    """The folder the sensor watches for ID files, and how it treats them."""
 
     path: str = DEFAULT_INBOX
+    keep_days: int = Field(default=DEFAULT_INBOX_KEEP_DAYS, ge=0)
+    """Days a file stays in `processed/` or `rejected/` once set aside; then an intake run
+    deletes it (BEDROCK_INBOX_KEEP_DAYS; 0 keeps them for ever)."""
+    retry_after_seconds: float = 600.0
+    """A file still in the inbox this long after the sensor requested its run, that run
+    over, was not read (a run moves what it read): it is requested again. The wait
+    doubles with each attempt, up to a day."""
 
     @property
     def folder(self) -> Path:
         return Path(self.path)
+
+    @classmethod
+    def from_settings(cls, path: str, keep_days: str) -> InboxResource:
+        """The resource from the environment's text, refusing a bad value by its name."""
+        if not keep_days.strip().isdigit():
+            raise ValueError(f"BEDROCK_INBOX_KEEP_DAYS must be a whole number of days "
+                             f"(0 keeps files for ever), not {keep_days!r}")
+        return cls(path=path, keep_days=int(keep_days))
 
 
 class AlertWebhookResource(dg.ConfigurableResource):
@@ -230,7 +247,8 @@ def build_resources(*, api_url: str | None = None, api_key: str | None = None,
             api_version=setting("BEDROCK_API_VERSION"),
         ),
         "warehouse": WarehouseResource(path=warehouse_path or setting("BEDROCK_WAREHOUSE")),
-        "inbox": InboxResource(path=inbox_path or setting("BEDROCK_INBOX")),
+        "inbox": InboxResource.from_settings(inbox_path or setting("BEDROCK_INBOX"),
+                                             setting("BEDROCK_INBOX_KEEP_DAYS")),
         "alerts": AlertWebhookResource(url=webhook if webhook.get_value() else "",
                                        ui_url=setting("BEDROCK_UI_URL")),
     }

@@ -42,18 +42,29 @@ def stage_id_file(source: str, inbox: Path) -> str:
 
     The file then takes the same path as one dropped in the inbox: read once,
     every line accounted for, moved aside afterwards. Its name starts with a dot,
-    so a running inbox sensor leaves it to this command's own run.
+    so a running inbox sensor leaves it to this command's own run, and is made
+    unique by `tempfile.mkstemp`: two commands staging in the same second never
+    share (and overwrite) one file.
     """
+    import tempfile
+
+    from pipelines.services.id_files import STAGED_PREFIX
+
     inbox.mkdir(parents=True, exist_ok=True)
     stem = Path(source).name if source != "-" else "stdin"
-    name = f".cli-{time.strftime('%Y%m%dT%H%M%S')}-{stem}"
-    target = inbox / name
-    if source == "-":
-        with target.open("wb") as out:
-            shutil.copyfileobj(sys.stdin.buffer, out)
-    else:
-        shutil.copyfile(source, target)
-    return name
+    fd, staged = tempfile.mkstemp(prefix=f"{STAGED_PREFIX}{time.strftime('%Y%m%dT%H%M%S')}-",
+                                  suffix=f"-{stem}", dir=inbox)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            if source == "-":
+                shutil.copyfileobj(sys.stdin.buffer, out)
+            else:
+                with open(source, "rb") as given:
+                    shutil.copyfileobj(given, out)
+    except BaseException:
+        Path(staged).unlink(missing_ok=True)
+        raise
+    return Path(staged).name
 
 
 def _process_alive(pid: int) -> bool:

@@ -9,6 +9,7 @@ it sees files waiting there.
 
 
 import json
+import os
 import sqlite3
 import time
 
@@ -25,7 +26,7 @@ from pipelines.services.alerts import (
     pending_alerts,
     send_due,
 )
-from pipelines.services.id_files import inbox_files
+from pipelines.services.id_files import readable_inbox_files
 from warehouse import registry, what_changed
 from warehouse.query import QueryError, open_read_only
 
@@ -33,36 +34,96 @@ WATCHED = dg.AssetKey(registry.table(what_changed.TABLE).key)
 """The mart whose refresh the alerts sensor follows: the last in the marts' run order."""
 
 
+# The tags of a run the inbox sensor requests: the file's name, and the request itself
+# (its run key), by which a later tick finds that run again.
+INBOX_FILE_TAG = "bedrock/inbox_file"
+INBOX_REQUEST_TAG = "bedrock/inbox_request"
+MAX_RETRY_SECONDS = 86_400  # a file's runs are requested again at least once a day
+
+
 @dg.sensor(job=ingest, minimum_interval_seconds=30,
            default_status=dg.DefaultSensorStatus.RUNNING,
            description="On by default (it runs wherever the Dagster daemon runs): starts an "
-                       "ingest run for every new file in the inbox (BEDROCK_INBOX; one ID per "
-                       "line, or a CSV with a job_id column). Read files move to "
-                       "inbox/processed/, refused ones to inbox/rejected/ with their reason.")
+                       "ingest run for every file in the inbox (BEDROCK_INBOX; one ID per "
+                       "line, or a CSV with a job_id column) once its size and mtime held "
+                       "still across two ticks. Read files move to inbox/processed/, refused "
+                       "ones and symbolic links to inbox/rejected/ with their reason; a file "
+                       "still there after its run ended is requested again.")
 def inbox_sensor(context: dg.SensorEvaluationContext, inbox: InboxResource):
     folder = inbox.folder
     if not folder.is_dir():
         return dg.SkipReason(f"inbox {folder} does not exist yet")
-    # The cursor holds the files already requested (name -> size, mtime), so a
-    # file is requested once even if its run has not moved it aside yet.
-    seen: dict[str, list[float]] = json.loads(context.cursor) if context.cursor else {}
-    present = {p.name: p for p in inbox_files(folder)}
-    requests = []
-    for name, path in sorted(present.items()):
-        stat = path.stat()
-        signature = [stat.st_size, stat.st_mtime]
-        if seen.get(name) == signature:
+    # The cursor holds, per file in the inbox, its size and mtime at the last tick and,
+    # once requested, the request: a file is requested once it held still, and again
+    # only if it is still here after its run ended (a run moves what it read).
+    seen = _inbox_cursor(context.cursor)
+    now = time.time()
+    kept, requests, waiting = {}, [], []
+    for path in readable_inbox_files(folder):  # symbolic links: set aside, with the reason
+        try:
+            info = path.stat(follow_symlinks=False)
+        except FileNotFoundError:  # read and moved by a run meanwhile
             continue
-        seen[name] = signature
-        requests.append(dg.RunRequest(
-            run_key=f"{name}:{stat.st_size}:{stat.st_mtime_ns}",
-            run_config={"ops": {"ops__job_ledger": {"config": {
-                "inbox_files": [name], "discover": False}}}},
-            tags={"bedrock/inbox_file": name},
-        ))
-    # Forget files that left the inbox, so the cursor stays small.
-    context.update_cursor(json.dumps({k: v for k, v in seen.items() if k in present}))
-    return requests or dg.SkipReason("no new files in the inbox")
+        kept[path.name], request = _inbox_step(seen.get(path.name), path.name, info, now,
+                                               inbox, context)
+        if request:
+            requests.append(request)
+        elif "request" not in kept[path.name]:
+            waiting.append(path.name)
+    # Files that left the inbox are forgotten: the cursor stays small, and one moved back
+    # in later is a new arrival.
+    context.update_cursor(json.dumps({"files": kept}))
+    if requests:
+        return requests
+    return dg.SkipReason(f"waiting for {len(waiting)} file(s) to hold still: "
+                         f"{', '.join(waiting[:5])}" if waiting else "no new files in the inbox")
+
+
+def _inbox_cursor(cursor: str | None) -> dict[str, dict]:
+    state = json.loads(cursor) if cursor else {}
+    files = state.get("files") if isinstance(state, dict) else None
+    return files if isinstance(files, dict) else {}  # an older cursor's shape: start afresh
+
+
+def _inbox_step(entry: dict | None, name: str, info: os.stat_result, now: float,
+                inbox: InboxResource, context: dg.SensorEvaluationContext,
+                ) -> tuple[dict, dg.RunRequest | None]:
+    """A file's next cursor entry, and the run to request for it, if one is due."""
+    signature = [info.st_size, info.st_mtime_ns]
+    # Moving a file (even back in, mtime kept) changes its ctime; a copy, its inode too.
+    arrival = [info.st_ino, info.st_ctime_ns]
+    if entry is None or entry.get("signature") != signature:
+        return {"signature": signature}, None  # seen first, or changed since: wait a tick
+    if "request" not in entry or entry.get("arrival") != arrival:
+        return _inbox_request(name, signature, arrival, 1, now)  # held still: read it
+    if _unread_after_its_run(entry, now, inbox, context):
+        return _inbox_request(name, signature, arrival, entry["attempt"] + 1, now)
+    return entry, None
+
+
+def _inbox_request(name: str, signature: list[int], arrival: list[int], attempt: int,
+                   now: float) -> tuple[dict, dg.RunRequest]:
+    key = ":".join(map(str, [name, *signature, *arrival, attempt]))
+    entry = {"signature": signature, "arrival": arrival, "request": key,
+             "attempt": attempt, "requested_at": now}
+    return entry, dg.RunRequest(
+        run_key=key,
+        run_config={"ops": {"ops__job_ledger": {"config": {
+            "inbox_files": [name], "discover": False}}}},
+        tags={INBOX_FILE_TAG: name, INBOX_REQUEST_TAG: key},
+    )
+
+
+def _unread_after_its_run(entry: dict, now: float, inbox: InboxResource,
+                          context: dg.SensorEvaluationContext) -> bool:
+    """True when a requested file is still here long enough after its request (the wait
+    doubling with each attempt) and its run is over, or never came to be."""
+    wait = min(inbox.retry_after_seconds * 2 ** (entry["attempt"] - 1), MAX_RETRY_SECONDS)
+    if now - entry["requested_at"] < wait:
+        return False
+    runs = context.instance.get_runs(
+        filters=dg.RunsFilter(tags={INBOX_REQUEST_TAG: entry["request"]}), limit=1)
+    return not runs or runs[0].is_finished
 
 
 @dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,

@@ -116,6 +116,8 @@ IN_CODE: dict[str, Callable[[], list[Any]]] = {
     "hourly_refresh": lambda: [SCHEDULES["hourly_refresh"].cron_schedule],
     "daily_marts": lambda: [SCHEDULES["daily_marts"].cron_schedule],
     "inbox_sensor": lambda: [SENSORS["inbox_sensor"].minimum_interval_seconds],
+    "inbox.retry_after_seconds": lambda: [InboxResource().retry_after_seconds],
+    "inbox.keep_days": lambda: [InboxResource().keep_days],
     "alerts_sensor": lambda: [SENSORS["alerts_sensor"].minimum_interval_seconds],
     "backfill": lambda: [len(defs.resolve_job_def("backfill").partitions_def
                              .get_partition_keys())],
@@ -155,6 +157,8 @@ def test_the_environment_defaults_are_the_readmes(monkeypatch, tmp_path):
                                 BedrockApiResource().api_version],
         "BEDROCK_WAREHOUSE": [resources["warehouse"].path, WarehouseResource().path],
         "BEDROCK_INBOX": [resources["inbox"].path, InboxResource().path],
+        "BEDROCK_INBOX_KEEP_DAYS": [str(resources["inbox"].keep_days),
+                                    str(InboxResource().keep_days)],
         "BEDROCK_UI_URL": [resources["alerts"].ui_url, AlertWebhookResource().ui_url],
         # Secrets have no default: unset, the key is empty and alerts are off.
         "BEDROCK_API_KEY": [resources["bedrock"].api_key or "—"],

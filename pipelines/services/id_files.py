@@ -16,8 +16,11 @@ and the line. Nothing in a file can crash the batch:
 from __future__ import annotations
 
 import csv
+import errno
 import itertools
+import os
 import shutil
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,13 +35,26 @@ REASON_SUFFIX = ".reason.txt"
 MAX_SHOWN = 80
 
 
+# Where read files go, beside the files still waiting.
+SET_ASIDE = ("processed", "rejected")
+# The name `bedrock-jobs ingest` stages its file under (a dot: the sensor leaves it alone).
+STAGED_PREFIX = ".cli-"
+# Files `prune_set_aside` deletes at most per call: one call's work stays bounded.
+PRUNE_LIMIT = 1000
+LINK_REASON = ("is a symbolic link: the inbox reads regular files only and never follows "
+               "a link (move or copy the file itself in)")
+
+
 def set_aside(path: Path, where: str, reason: str | None = None) -> Path:
     """Move a read inbox file to `processed/` or `rejected/` beside it, stamped with the
-    time (UTC), so it is read once; a refused one keeps its reason beside it."""
+    time (UTC), so it is read once; a refused one keeps its reason beside it. A symbolic
+    link is moved itself, never its target. The moved file's mtime becomes now: its days
+    in `processed/` or `rejected/` count from here (see `prune_set_aside`)."""
     target_dir = path.parent / where
     target_dir.mkdir(exist_ok=True)
     target = target_dir / f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{path.name}"
     shutil.move(str(path), target)
+    os.utime(target, follow_symlinks=False)
     if reason:
         target.with_name(target.name + REASON_SUFFIX).write_text(reason + "\n")
     return target
@@ -50,13 +66,79 @@ def rejected_reason(inbox: Path, name: str) -> str | None:
     return reasons[-1].read_text().strip() if reasons else None
 
 
+def _kind(path: Path) -> int | None:
+    """The file type bits of `path` itself (a link is a link), None if it is gone."""
+    try:
+        return stat.S_IFMT(path.lstat().st_mode)
+    except FileNotFoundError:
+        return None
+
+
 def inbox_files(folder: Path) -> list[Path]:
-    """The ID files waiting in the inbox, by name. Names starting with a dot are not
-    waiting: `bedrock-jobs ingest` stages its file that way, so the inbox sensor
-    leaves it to the command's own run."""
+    """The ID files waiting in the inbox, by name: regular files only (a symbolic link
+    is not one, whatever it points to). Names starting with a dot are not waiting:
+    `bedrock-jobs ingest` stages its file that way, so the inbox sensor leaves it to
+    the command's own run."""
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    return sorted(p for p in folder.iterdir()
+                  if not p.name.startswith(".") and _kind(p) == stat.S_IFREG)
+
+
+def readable_inbox_files(folder: Path, names: list[str] | None = None) -> list[Path]:
+    """The inbox files to read: `names` (None: every waiting file), regular files only.
+
+    A symbolic link among them is moved to `rejected/` with its reason (the link
+    itself: its target is never read). A name never points outside the inbox.
+    """
+    if names is None:
+        candidates = sorted(p for p in folder.iterdir() if not p.name.startswith(".")) \
+            if folder.is_dir() else []
+    else:
+        candidates = [folder / Path(name).name for name in names]
+    found = []
+    for path in candidates:
+        kind = _kind(path)
+        if kind == stat.S_IFLNK:
+            set_aside(path, "rejected", reason=f"{path.name} {LINK_REASON}")
+        elif kind == stat.S_IFREG:
+            found.append(path)
+    return found
+
+
+def prune_set_aside(inbox: Path, keep_days: int, now: float, limit: int = PRUNE_LIMIT) -> int:
+    """Delete what `processed/` and `rejected/` hold since more than `keep_days` days (by
+    mtime, which `set_aside` sets), and files `bedrock-jobs ingest` staged that long ago
+    and never ran (interrupted); 0 keeps everything. At most `limit` files a call, so its
+    work stays bounded: the rest go on a later call. Returns how many were deleted."""
+    if keep_days <= 0:
+        return 0
+    cutoff = now - keep_days * 86_400
+    deleted = 0
+    for folder, prefix in [*((inbox / where, "") for where in SET_ASIDE), (inbox, STAGED_PREFIX)]:
+        deleted += _prune(folder, prefix, cutoff, limit - deleted)
+    return deleted
+
+
+def _prune(folder: Path, prefix: str, cutoff: float, limit: int) -> int:
+    """Delete up to `limit` files of `folder` named `prefix…` last changed before `cutoff`."""
+    if limit <= 0 or not folder.is_dir():
+        return 0
+    deleted = 0
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if deleted >= limit:
+                break
+            try:
+                info = entry.stat(follow_symlinks=False)
+                if (not entry.name.startswith(prefix) or stat.S_ISDIR(info.st_mode)
+                        or info.st_mtime >= cutoff):
+                    continue
+                os.unlink(entry.path)
+            except FileNotFoundError:  # another run pruned it first
+                continue
+            deleted += 1
+    return deleted
 
 
 class IntakeError(ValueError):
@@ -136,7 +218,7 @@ def iter_id_file(path: Path, chunk_lines: int | None = CHUNK_LINES) -> Iterator[
     and a CSV without a `job_id` column is refused at its header, before any.
     """
     source = f"file:{path.name}"
-    with path.open("rb") as handle:
+    with _open_no_link(path) as handle:
         lines = _decoded_lines(handle)
         head: list[Line] = []  # up to the first non-blank UTF-8 line: it says the format
         for line in lines:
@@ -155,6 +237,18 @@ def iter_id_file(path: Path, chunk_lines: int | None = CHUNK_LINES) -> Iterator[
                 batch = IdBatch(source=source)
         if batch.lines or batch.rejected or not yielded:
             yield batch
+
+
+def _open_no_link(path: Path) -> BinaryIO:
+    """`path` opened for reading, refused whole if it is a symbolic link (O_NOFOLLOW: a
+    link put in its place after the inbox was listed is not followed either)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise IntakeError(f"{path.name} {LINK_REASON}") from None
+        raise
+    return os.fdopen(fd, "rb")
 
 
 def _decoded_lines(handle: BinaryIO) -> Iterator[Line]:

@@ -1,7 +1,7 @@
 """Schedules and sensors as a user gets them: on a fresh Dagster instance both sensors run
 and both schedules wait to be turned on, the schedules tick when the docs say and run the
-jobs that do their work; the inbox sensor picks a dropped file up exactly once; every job
-runs the checks of the assets it materializes."""
+jobs that do their work; every job runs the checks of the assets it materializes. The
+inbox sensor's own tests are in test_inbox.py."""
 
 from __future__ import annotations
 
@@ -21,9 +21,7 @@ from dagster._core.workspace.load_target import InProcessWorkspaceLoadTarget
 
 from assets.checks import ALL_CHECKS
 from pipelines.definitions import defs
-from pipelines.resources import InboxResource
 from pipelines.schedules import daily_marts, hourly_refresh
-from pipelines.sensors import inbox_sensor
 from tests.helpers import ROOT
 from warehouse import registry
 
@@ -108,37 +106,6 @@ def test_each_schedule_runs_the_job_that_does_its_work(location):
     for schedule in (hourly_refresh, daily_marts):
         result = schedule.evaluate_tick(dg.build_schedule_context())
         assert len(result.run_requests) == 1
-
-
-def _evaluate(inbox_path, cursor=None):
-    context = dg.build_sensor_context(cursor=cursor,
-                                      resources={"inbox": InboxResource(path=str(inbox_path))})
-    return inbox_sensor.evaluate_tick(context)
-
-
-def test_sensor_requests_a_run_per_new_file_once(inbox_path):
-    (inbox_path / "batch-1.txt").write_text("job_1\njob_2\n")
-    first = _evaluate(inbox_path)
-    assert len(first.run_requests) == 1
-    request = first.run_requests[0]
-    assert request.run_config["ops"]["ops__job_ledger"]["config"] == {
-        "inbox_files": ["batch-1.txt"], "discover": False}
-    again = _evaluate(inbox_path, first.cursor)
-    assert again.run_requests == [] and again.skip_message
-    (inbox_path / "batch-2.csv").write_text("job_id\njob_3\n")
-    third = _evaluate(inbox_path, again.cursor)
-    assert [r.tags["bedrock/inbox_file"] for r in third.run_requests] == ["batch-2.csv"]
-
-
-def test_sensor_leaves_the_cli_its_staged_file(inbox_path):
-    (inbox_path / ".cli-20260101T000000-ids.txt").write_text("job_1\n")
-    result = _evaluate(inbox_path)
-    assert result.run_requests == [] and result.skip_message
-
-
-def test_sensor_skips_a_missing_inbox(tmp_path):
-    result = _evaluate(tmp_path / "nowhere")
-    assert result.run_requests == [] and "does not exist" in result.skip_message
 
 
 def test_every_job_resolves_and_runs_the_checks_of_the_assets_it_materializes():
