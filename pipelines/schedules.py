@@ -11,8 +11,12 @@ hourly_refresh = dg.ScheduleDefinition(
     job=refresh_in_flight,
     cron_schedule="7 * * * *",
     execution_timezone="UTC",
-    description="Every hour: register newly created jobs and re-fetch those still in flight.",
+    description="Every hour: register newly created jobs and re-fetch those still in flight. "
+                "It leaves the inbox to the inbox sensor, which reads a file only once it "
+                "is whole.",
     default_status=dg.DefaultScheduleStatus.STOPPED,
+    # No inbox files: a file being written when the hour strikes would be read half.
+    run_config={"ops": {"ops__job_ledger": {"config": {"inbox_files": []}}}},
 )
 
 daily_marts = dg.ScheduleDefinition(

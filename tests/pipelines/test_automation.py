@@ -20,9 +20,10 @@ from dagster._core.workspace.context import WorkspaceProcessContext
 from dagster._core.workspace.load_target import InProcessWorkspaceLoadTarget
 
 from assets.checks import ALL_CHECKS
-from pipelines.definitions import defs
+from pipelines.definitions import build_definitions, defs
 from pipelines.schedules import daily_marts, hourly_refresh
-from tests.helpers import ROOT
+from pipelines.simulator import DataConfig
+from tests.helpers import ROOT, home_ids
 from warehouse import registry
 
 SENSORS = ("inbox_sensor", "alerts_sensor")
@@ -106,6 +107,21 @@ def test_each_schedule_runs_the_job_that_does_its_work(location):
     for schedule in (hourly_refresh, daily_marts):
         result = schedule.evaluate_tick(dg.build_schedule_context())
         assert len(result.run_requests) == 1
+
+
+def test_the_hourly_run_leaves_the_inbox_to_the_sensor(make_simulator, resources_for,
+                                                        inbox_path):
+    # A file still being written when the hour strikes must not be read half: only the
+    # inbox sensor, which waits for a file to hold still, reads the inbox.
+    sim = make_simulator(DataConfig(jobs=40))
+    dropped = inbox_path / "being-written.txt"
+    dropped.write_text(home_ids(sim)[0] + "\n")
+    request = hourly_refresh.evaluate_tick(dg.build_schedule_context()).run_requests[0]
+    job = build_definitions(resources_for(sim)).resolve_job_def(hourly_refresh.job_name)
+    with dg.instance_for_test() as instance:
+        result = job.execute_in_process(run_config=request.run_config, instance=instance)
+    assert result.success
+    assert dropped.read_text() == home_ids(sim)[0] + "\n"
 
 
 def test_every_job_resolves_and_runs_the_checks_of_the_assets_it_materializes():
