@@ -124,3 +124,18 @@ def test_a_chart_that_cannot_be_drawn_is_a_note_in_its_place_and_the_rest_draw(t
     transitions = html[html.index('<section id="transitions">'):]
     assert "<table" in transitions[:transitions.index("</section>")]
     assert report.key_png.startswith(b"\x89PNG")
+
+
+def test_a_headline_that_cannot_be_read_is_a_note_in_its_place(tmp_path):
+    path = tmp_path / "w.duckdb"
+    jobs = job_bodies("compare", 10, start=REGRESSION_NOW - timedelta(days=2),
+                      span=timedelta(days=1))
+    with warehouse.connect(path) as con:
+        load(con, [loaded(job["id"], job, wrap=True) for job in jobs])
+        refresh_marts(con, now=REGRESSION_NOW)
+        con.execute("CREATE OR REPLACE TABLE marts.job_durations AS SELECT 1 AS other")
+        report = build_report(con, tmp_path / "report.html", warehouse=str(path))
+    assert set(report.failed) == {"headline", "durations"}  # both read marts.job_durations
+    header = report.path.read_text().split("</header>")[0]
+    assert f"The headline could not be drawn: {escape(report.failed['headline'])}" in header
+    assert 'class="headline"' not in header and "<nav>" in header
