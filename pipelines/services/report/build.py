@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -103,6 +103,8 @@ def _guarded(name: str, draw: Callable[[], T], fallback: T, failed: dict[str, st
     raise anything on data it did not expect; each is reported, never dropped."""
     try:
         return draw()
+    except duckdb.InterruptException:
+        raise  # a person stopping the run, not a drawing that failed
     except Exception as error:
         failed[name] = reason(error)
         return fallback
@@ -131,7 +133,7 @@ def _chart_section(con: duckdb.DuckDBPyConnection, chart: Chart,
 
 
 def build_report(con: duckdb.DuckDBPyConnection, out: str | Path, *, warehouse: str,
-                 now: datetime | None = None, charts: Sequence[Chart] = CHARTS) -> Report:
+                 now: datetime | None = None) -> Report:
     """Draw every chart from the marts behind `con` and write the page to `out`.
 
     Empty marts (a fresh warehouse) give 'no data yet' panels, not an error. A chart (or
@@ -142,7 +144,7 @@ def build_report(con: duckdb.DuckDBPyConnection, out: str | Path, *, warehouse: 
     sections: list[tuple[Chart, str]] = []
     rows: dict[str, int] = {}
     key_png = b""
-    for chart in charts:
+    for chart in CHARTS:
         section, rows[chart.id], figure = _chart_section(con, chart, failed)
         sections.append((chart, section))
         if chart.id == KEY_CHART and figure is not None:
