@@ -56,9 +56,10 @@ def job_payloads(
     # A line in the run's log every 10 s; every second to a terminal bar, if one listens.
     report = ProgressReporter(context.log.info, log_every=10.0)
     summaries = []
-    # A long fetch refreshes the read-only copy every few minutes, so readers see progress.
+    # A long fetch refreshes the read-only copy every few minutes, so readers see progress;
+    # a copy that fails is a warning and the fetch goes on.
     publisher = PeriodicPublisher(warehouse.path, warehouse.publish_every_seconds,
-                                  run_id=context.run.run_id)
+                                  run_id=context.run.run_id, warn=context.log.warning)
     with fatal_api_errors(), bedrock.client() as client:
         for round_number in range(MAX_PARENT_ROUNDS):
             filters = {"max_attempts": config.max_attempts,
@@ -98,6 +99,9 @@ def job_payloads(
     metadata["published_during_fetch"] = len(publisher.published)
     metadata["publish_seconds_during_fetch"] = round(
         sum(p.seconds for p in publisher.published), 3)
+    metadata["publish_failures_during_fetch"] = len(publisher.failures)
+    if publisher.failures:
+        metadata["publish_failure_reason"] = dg.MetadataValue.text(publisher.failures[-1])
     with warehouse.connect() as con:
         metadata = table_metadata(con, TABLE, **metadata)
     return dg.MaterializeResult(metadata=metadata)

@@ -1,14 +1,17 @@
 """Materialization metadata read off the warehouse, as the table registry describes it: row
-counts, column schemas with meanings, previews and the figures plotted across runs."""
+counts, column schemas with meanings, previews and the figures plotted across runs. A part
+that cannot be drawn is left out with its reason and a warning, never a failed asset."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import dagster as dg
 import duckdb
 import pandas as pd
 
+from pipelines.services.report import reason
 from warehouse import registry
 from warehouse.db import first_row, sql
 
@@ -71,16 +74,29 @@ def table_metadata(con: duckdb.DuckDBPyConnection, table: registry.Table,
                    **extra: Any) -> dict[str, Any]:
     """Row count and column schema, in Dagster's well-known keys, the figures of the
     table's trend query (Dagster plots numeric metadata across runs), its preview, and
-    `extra`."""
-    metadata: dict[str, Any] = {
-        "dagster/row_count": row_count(con, table),
-        "dagster/column_schema": column_schema(con, table),
-        "table": table.qualified,
-    }
+    `extra`.
+
+    Presentation never fails the data: a part that cannot be read or drawn is left out,
+    named with its reason under `metadata_not_drawn` and logged as a warning in the run.
+    """
+    metadata: dict[str, Any] = {"dagster/row_count": row_count(con, table),
+                                "table": table.qualified}
+    parts: dict[str, Callable[[], dict[str, Any]]] = {
+        "column schema": lambda: {"dagster/column_schema": column_schema(con, table)}}
     if table.trend_query:
-        metadata.update(trend_figures(con, table.trend_query))
+        parts["trend figures"] = lambda: trend_figures(con, table.trend_query)
     if table.preview:
-        metadata["preview"] = preview(con, table)
+        parts["preview"] = lambda: {"preview": preview(con, table)}
+    failed: dict[str, str] = {}
+    for part, read in parts.items():
+        try:
+            metadata.update(read())
+        except Exception as error:
+            failed[part] = reason(error)
+    if failed:
+        text = "; ".join(f"{part}: {why}" for part, why in failed.items())
+        metadata["metadata_not_drawn"] = dg.MetadataValue.text(text)
+        dg.get_dagster_logger().warning(f"{table.qualified}: metadata left out ({text})")
     return {**metadata, **extra}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -76,3 +77,16 @@ def test_trend_numbers(con):
     assert figures("marts.stuck_jobs") == {"stuck_now": 0}
     assert isinstance(figures("marts.failure_rates")["terminal_jobs"], int)
     assert figures("marts.job_trees") == {}  # no trend query: counts and schema only
+
+
+def test_a_part_that_cannot_be_drawn_is_left_out_with_its_reason_and_a_warning(con, caplog):
+    # A mart without the columns its preview reads (a warehouse of another version); its
+    # trend figures come from marts.job_durations and are still there.
+    con.execute("CREATE OR REPLACE TABLE marts.failure_rates AS SELECT 1 AS other")
+    with caplog.at_level(logging.WARNING):
+        metadata = table_metadata(con, registry.table("marts.failure_rates"), extra=1)
+    assert metadata["dagster/row_count"] == 1 and metadata["extra"] == 1
+    assert "preview" not in metadata and metadata["terminal_jobs"] == 880
+    left_out = metadata["metadata_not_drawn"].value
+    assert left_out.startswith("preview: ValueError: not columns of marts.failure_rates: ")
+    assert f"marts.failure_rates: metadata left out ({left_out})" in caplog.messages

@@ -4,7 +4,8 @@
         report = build_report(con, report_path(path), warehouse=str(path))
 
 Plain functions, no Dagster: the `report` asset, `bedrock-jobs report` and the
-tests all call `build_report`.
+tests all call `build_report`. A part that cannot be drawn is a one-line note in its place
+and in `Report.failed`, never an exception; only writing the page can raise.
 """
 
 from pipelines.services.report.build import (
@@ -12,9 +13,10 @@ from pipelines.services.report.build import (
            build_report,
            chart_frame,
            chart_sql,
+           reason,
            report_path,
 )
 from pipelines.services.report.charts import CHARTS, KEY_CHART, Chart
 
 __all__ = ["CHARTS", "KEY_CHART", "Chart", "Report", "build_report", "chart_frame", "chart_sql",
-           "report_path"]
+           "reason", "report_path"]

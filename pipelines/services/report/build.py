@@ -4,29 +4,45 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pandas as pd
+from matplotlib.figure import Figure
 
 from pipelines.services.report.charts import CHARTS, KEY_CHART, Chart
 from pipelines.services.report.figures import to_png, to_svg
-from pipelines.services.report.html import ChartPanel, render_page
+from pipelines.services.report.html import (
+    ChartPanel,
+    chart_section,
+    headline_block,
+    note,
+    render_page,
+    what_changed_section,
+)
 from warehouse.db import first_row, sql
 from warehouse.what_changed import what_changed_summary
 
 REPORT_NAME = "report.html"
+MAX_REASON = 200  # characters of an error kept in a chart's note
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Report:
-    """A written report: where it is, what each chart drew, and the key chart as PNG."""
+    """A written report: where it is, what each chart drew, the key chart as PNG, and what
+    could not be drawn."""
 
     path: Path
     rows: dict[str, int]  # chart id → rows its query returned
-    key_png: bytes
+    key_png: bytes  # empty when the key chart could not be drawn
+    failed: dict[str, str] = field(default_factory=dict)
+    """Chart id (or `headline`, `what_changed`) → why it could not be drawn, in one line;
+    the page shows that line in its place."""
 
     @property
     def empty_charts(self) -> list[str]:
@@ -74,23 +90,75 @@ def _write_atomically(path: Path, text: str) -> None:
         raise
 
 
+def reason(error: BaseException) -> str:
+    """An error as one short line: its type and the first line of its message."""
+    lines = str(error).strip().splitlines()
+    text = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+    return text if len(text) <= MAX_REASON else text[:MAX_REASON - 1] + "…"
+
+
+def _guarded(name: str, draw: Callable[[], T], fallback: T, failed: dict[str, str]) -> T:
+    """`draw()`, or `fallback` with why in `failed[name]`: one part of the page that cannot
+    be drawn never stops the rest (nor the run). Any error, because a drawing library can
+    raise anything on data it did not expect; each is reported, never dropped."""
+    try:
+        return draw()
+    except duckdb.InterruptException:
+        raise  # a person stopping the run, not a drawing that failed
+    except Exception as error:
+        failed[name] = reason(error)
+        return fallback
+
+
+def _chart_section(con: duckdb.DuckDBPyConnection, chart: Chart,
+                   failed: dict[str, str]) -> tuple[str, int, Figure | None]:
+    """The chart's section, the rows it drew and its figure; a section with a note in
+    place of the figure (and no figure) when its query or its drawing fails."""
+    frame = pd.DataFrame()
+
+    def draw() -> tuple[str, int, Figure | None]:
+        nonlocal frame
+        frame = chart_frame(con, chart)
+        figure = chart.figure(frame)
+        panel = ChartPanel(chart, to_svg(figure, salt=chart.id), chart_sql(chart), frame)
+        return chart_section(panel), len(frame), figure
+
+    drawn = _guarded(chart.id, draw, None, failed)
+    if drawn is not None:
+        return drawn
+    panel = ChartPanel(chart, "", chart_sql(chart), frame, note=failed[chart.id])
+    # With the rows it read, when they were read and can be shown; else without them.
+    section = _guarded(chart.id, lambda: chart_section(panel), None, {})
+    return section or chart_section(replace(panel, frame=pd.DataFrame())), len(frame), None
+
+
 def build_report(con: duckdb.DuckDBPyConnection, out: str | Path, *, warehouse: str,
                  now: datetime | None = None) -> Report:
     """Draw every chart from the marts behind `con` and write the page to `out`.
 
-    Empty marts (a fresh warehouse) give 'no data yet' panels, not an error.
+    Empty marts (a fresh warehouse) give 'no data yet' panels, not an error. A chart (or
+    the headline, or "What changed") that cannot be drawn anyway gets a one-line note in
+    its place and in `Report.failed`; only writing the page raises.
     """
-    panels: list[ChartPanel] = []
+    failed: dict[str, str] = {}
+    sections: list[tuple[Chart, str]] = []
+    rows: dict[str, int] = {}
     key_png = b""
     for chart in CHARTS:
-        frame = chart_frame(con, chart)
-        figure = chart.figure(frame)
-        panels.append(ChartPanel(chart, to_svg(figure, salt=chart.id), chart_sql(chart), frame))
-        if chart.id == KEY_CHART:
-            key_png = to_png(figure)
-    page = render_page(panels, headline(con), warehouse=warehouse,
-                       generated_at=(now or datetime.now(UTC)).astimezone(UTC),
-                       changed=what_changed_summary(con))
+        section, rows[chart.id], figure = _chart_section(con, chart, failed)
+        sections.append((chart, section))
+        if chart.id == KEY_CHART and figure is not None:
+            key_png = _guarded(chart.id, lambda f=figure: to_png(f), b"", failed)
+    top = _guarded("headline", lambda: headline_block(headline(con)), "", failed)
+    changed = _guarded("what_changed", lambda: what_changed_section(what_changed_summary(con)),
+                       "", failed)
+    page = render_page(
+        sections,
+        note(f"The headline could not be drawn: {failed['headline']}")
+        if "headline" in failed else top,
+        what_changed_section(None, failed["what_changed"]) if "what_changed" in failed
+        else changed,
+        warehouse=warehouse, generated_at=(now or datetime.now(UTC)).astimezone(UTC))
     path = Path(out)
     _write_atomically(path, page)
-    return Report(path, {p.chart.id: len(p.frame) for p in panels}, key_png)
+    return Report(path, rows, key_png, failed)

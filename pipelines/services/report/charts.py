@@ -148,7 +148,9 @@ def draw_failure_trend(frame: pd.DataFrame) -> Figure:
             label="failure rate")
     if len(frame) == 1:
         # Clipped: at a rate of 0 the Wilson bound's rounding leaves it 1e-17 above the rate.
-        ax.errorbar(days, rate, yerr=[(rate - low).clip(lower=0), (high - rate).clip(lower=0)],
+        # Arrays, not Series: matplotlib would call float() on a one-element Series.
+        ax.errorbar(days.to_numpy(), rate.to_numpy(),
+                    yerr=np.vstack([(rate - low).clip(lower=0), (high - rate).clip(lower=0)]),
                     fmt="none", ecolor=FAIL)
     ax.yaxis.set_major_formatter(PERCENT_FORMATTER)
     ax.set_ylim(bottom=0)

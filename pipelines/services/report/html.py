@@ -2,7 +2,8 @@
 
 Every chart sits in a `<figure data-chart="…">` with a caption naming its tables,
 followed by the exact SQL behind it (copy-paste into `bedrock-jobs sql`) and the
-rows it drew.
+rows it drew. A part that could not be drawn shows a one-line note in its place
+(`<p class="note">`; its figure is marked `data-failed`).
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ th:first-child, td:first-child { text-align: left; }
 #what-changed ul { margin: 8px 0 0; padding-left: 20px; }
 #what-changed .flag { font-size: 12px; color: #555; background: #f3f4f6; border-radius: 4px;
                       padding: 1px 6px; }
+.note { background: #fdf3e7; border-left: 4px solid #e08a1e; padding: 8px 12px;
+        border-radius: 4px; }
 footer { color: #888; font-size: 13px; max-width: 1080px; margin: 0 auto 30px; padding: 0 24px; }
 """
 
@@ -79,6 +82,8 @@ class ChartPanel:
     svg: str
     sql: str
     frame: pd.DataFrame
+    note: str | None = None
+    """Why the chart could not be drawn (one line), shown in place of `svg`."""
 
 
 def _table(frame: pd.DataFrame) -> str:
@@ -91,16 +96,26 @@ def _table(frame: pd.DataFrame) -> str:
                          na_rep="–", escape=True) + more
 
 
-def _section(panel: ChartPanel) -> str:
+def note(text: str) -> str:
+    """A part of the page that could not be drawn, and why, in its place."""
+    return f'<p class="note" role="note">{escape(text)}</p>'
+
+
+def chart_section(panel: ChartPanel) -> str:
+    """A chart's section: question, figure (or the note saying why it is missing), the SQL
+    behind it and its rows."""
     chart = panel.chart
+    drawing = (note(f"This chart could not be drawn: {panel.note}") if panel.note
+               else panel.svg)
+    failed = ' data-failed="true"' if panel.note else ""
     tables = ", ".join(f"<code>{escape(t)}</code>" for t in chart.tables)
     sql_id = f"sql-{chart.id}"
     return f"""
 <section id="{chart.id}">
   <h2>{escape(chart.title)}</h2>
   <p class="question">{escape(chart.question)}</p>
-  <figure data-chart="{chart.id}">
-    {panel.svg}
+  <figure data-chart="{chart.id}"{failed}>
+    {drawing}
     <figcaption>Source: {tables} · {len(panel.frame)} rows</figcaption>
   </figure>
   <details>
@@ -115,7 +130,8 @@ def _section(panel: ChartPanel) -> str:
 </section>"""
 
 
-def _headline(figures: dict[str, object]) -> str:
+def headline_block(figures: dict[str, object]) -> str:
+    """The page's top figures: jobs, terminal, failed, rate, re-queued, stuck, the span."""
     def number(key: str) -> str:
         value = figures.get(key)
         return "–" if value is None or pd.isna(value) else f"{int(value):,}"
@@ -146,9 +162,15 @@ def _change_item(row: dict) -> str:
             + (f" <span class='flag'>{escape(status)}</span>" if status else "") + "</li>")
 
 
-def _what_changed(changed: WhatChanged | None) -> str:
+def what_changed_section(changed: WhatChanged | None, failed: str | None = None) -> str:
     """The first section: what got worse in the last window, 'nothing significant', or one
     line saying the window had no jobs and how current the data is."""
+    if failed is not None:
+        return f"""
+<section id="what-changed">
+  <h2>What changed</h2>
+  {note(f"This list could not be drawn: {failed}")}
+</section>"""
     if changed is None:
         return ""
     query = sql("checks", what_changed.CHECK).strip()
@@ -179,15 +201,15 @@ def _what_changed(changed: WhatChanged | None) -> str:
 </section>"""
 
 
-def render_page(panels: Sequence[ChartPanel], headline: dict[str, object], *,
-                warehouse: str, generated_at: datetime,
-                changed: WhatChanged | None = None) -> str:
-    """The whole report as one HTML document."""
-    contents = "".join(f'<li><a href="#{p.chart.id}">{escape(p.chart.title)}</a></li>'
-                       for p in panels)
-    if changed is not None:
+def render_page(sections: Sequence[tuple[Chart, str]], headline: str, changed: str, *,
+                warehouse: str, generated_at: datetime) -> str:
+    """The whole report as one HTML document: each chart's section (`chart_section`), the
+    headline (`headline_block`) and "What changed" (`what_changed_section`, or "")."""
+    contents = "".join(f'<li><a href="#{chart.id}">{escape(chart.title)}</a></li>'
+                       for chart, _ in sections)
+    if changed:
         contents = f'<li><a href="#what-changed">What changed</a></li>{contents}'
-    sections = "".join(_section(p) for p in panels)
+    body = "".join(section for _, section in sections)
     stamp = f"{generated_at:%Y-%m-%d %H:%M:%S} UTC"
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -203,10 +225,10 @@ def render_page(panels: Sequence[ChartPanel], headline: dict[str, object], *,
   <p class="meta">Generated {escape(stamp)} from <code>{escape(warehouse)}</code>.
   Every figure below names its table; its SQL runs as is with
   <code>bedrock-jobs sql "…"</code>.</p>
-  {_headline(headline)}
+  {headline}
   <nav><ol>{contents}</ol></nav>
 </header>
-<main>{_what_changed(changed)}{sections}
+<main>{changed}{body}
 </main>
 <footer>bedrock-jobs · durations in seconds (s), minutes (m), hours (h) and days (d) ·
 statuses are canonical (see docs/data-dictionary.md)</footer>

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+from html import escape
 
 import warehouse
 from pipelines.services.report import CHARTS, KEY_CHART, build_report, report_path
 from pipelines.services.report.build import chart_sql
-from tests.helpers import run_cli
+from tests.helpers import REGRESSION_NOW, job_bodies, load, loaded, run_cli
+from warehouse import refresh_marts
 
 
 def _charts(html: str) -> dict[str, str]:
@@ -90,3 +93,49 @@ def test_where_a_trees_time_goes_is_drawn_from_the_critical_paths(loaded_warehou
 
 def _chart(chart_id: str):
     return next(chart for chart in CHARTS if chart.id == chart_id)
+
+
+def test_a_chart_that_cannot_be_drawn_is_a_note_in_its_place_and_the_rest_draw(tmp_path):
+    path = tmp_path / "w.duckdb"
+    jobs = job_bodies("compare", 30, start=REGRESSION_NOW - timedelta(days=3),
+                      span=timedelta(days=2), failed_every=4)
+    with warehouse.connect(path) as con:
+        load(con, [loaded(job["id"], job, wrap=True) for job in jobs])
+        refresh_marts(con, now=REGRESSION_NOW)
+        # What no refresh writes: a negative count (the graph's arrow widths take its log),
+        # and a mart without the columns its chart reads (a warehouse of another version).
+        con.execute("UPDATE marts.transition_matrix SET n = -1")
+        con.execute("CREATE OR REPLACE TABLE marts.credits_by_week AS SELECT 1 AS other")
+        report = build_report(con, tmp_path / "report.html", warehouse=str(path))
+    assert report.failed["transitions"] == "ValueError: math domain error"
+    assert report.failed["credits"].startswith("BinderException: Binder Error: ")
+    assert set(report.failed) == {"transitions", "credits"}
+    html = report.path.read_text()
+    figures = dict(re.findall(r'<figure data-chart="(\w+)"[^>]*>(.*?)</figure>', html, re.S))
+    assert set(figures) == {chart.id for chart in CHARTS}
+    for chart_id, markup in figures.items():
+        if chart_id in report.failed:  # the note, in one line, in the chart's place
+            assert "<svg" not in markup
+            [note] = re.findall(r'<p class="note" role="note">(.*?)</p>', markup)
+            assert note == f"This chart could not be drawn: {escape(report.failed[chart_id])}"
+        else:
+            assert "<svg" in markup and 'class="note"' not in markup
+    # The rows the failed graph read are still there to read, under its note.
+    transitions = html[html.index('<section id="transitions">'):]
+    assert "<table" in transitions[:transitions.index("</section>")]
+    assert report.key_png.startswith(b"\x89PNG")
+
+
+def test_a_headline_that_cannot_be_read_is_a_note_in_its_place(tmp_path):
+    path = tmp_path / "w.duckdb"
+    jobs = job_bodies("compare", 10, start=REGRESSION_NOW - timedelta(days=2),
+                      span=timedelta(days=1))
+    with warehouse.connect(path) as con:
+        load(con, [loaded(job["id"], job, wrap=True) for job in jobs])
+        refresh_marts(con, now=REGRESSION_NOW)
+        con.execute("CREATE OR REPLACE TABLE marts.job_durations AS SELECT 1 AS other")
+        report = build_report(con, tmp_path / "report.html", warehouse=str(path))
+    assert set(report.failed) == {"headline", "durations"}  # both read marts.job_durations
+    header = report.path.read_text().split("</header>")[0]
+    assert f"The headline could not be drawn: {escape(report.failed['headline'])}" in header
+    assert 'class="headline"' not in header and "<nav>" in header
