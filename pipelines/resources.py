@@ -26,6 +26,7 @@ from pipelines.bedrock import (
     ClientConfig,
     FatalError,
 )
+from pipelines.bedrock.config import is_loopback_host
 from pipelines.services.alerts import STUCK_BURST_MIN
 from warehouse.locking import WRITER_WAIT_SECONDS, retry_while_locked
 from warehouse.publish import read_copy_path
@@ -33,7 +34,6 @@ from warehouse.publish import read_copy_path
 DEFAULT_WAREHOUSE = "warehouse/bedrock.duckdb"
 DEFAULT_INBOX = "warehouse/inbox"
 DEFAULT_UI_URL = "http://127.0.0.1:3000"
-LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 # Every setting read from the environment, with the default the README's "Configuration"
 # table lists. Secrets (BEDROCK_API_KEY, BEDROCK_ALERT_WEBHOOK) are not here: they reach
 # the resources only as `dg.EnvVar`, which Dagster resolves at run start.
@@ -72,7 +72,7 @@ def fatal_api_errors() -> Iterator[None]:
 
 
 def is_local(url: str) -> bool:
-    return (urlsplit(url).hostname or "") in LOCAL_HOSTS
+    return is_loopback_host(urlsplit(url).hostname or "")
 
 
 class BedrockApiResource(dg.ConfigurableResource):
@@ -181,9 +181,10 @@ class AlertWebhookResource(dg.ConfigurableResource):
 
 
 def setting(name: str) -> str:
-    """A non-secret setting from the environment, else its default (`SETTINGS`)."""
+    """A non-secret setting from the environment (white space around it dropped: a value
+    pasted or read from a file often ends in a newline), else its default (`SETTINGS`)."""
     default = SETTINGS[name]
-    return dg.EnvVar(name).get_value(default) or default
+    return (dg.EnvVar(name).get_value(default) or "").strip() or default
 
 
 def api_key_in_environment() -> str:
