@@ -37,6 +37,8 @@ HOST_TAG = "bedrock/host"
 PID_TAG = "bedrock/pid"
 MAX_WARNINGS_SHOWN = 5
 """Warnings a run shows on the terminal; the rest are in its log file."""
+LOGS_FOLDER = "logs"
+"""Under `DAGSTER_HOME`: each run's whole log, and an unexpected error's traceback."""
 _LOGGER = "bedrock_run_log"
 
 
@@ -118,7 +120,7 @@ def _sigterm_kept() -> Iterator[None]:
 def logs_folder() -> Path:
     """`<DAGSTER_HOME>/logs`: the runs' logs, and the traceback of a command that failed
     unexpectedly."""
-    return ensure_dagster_home() / "logs"
+    return ensure_dagster_home() / LOGS_FOLDER
 
 
 def run_log_path(run_id: str) -> Path:

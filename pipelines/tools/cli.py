@@ -376,7 +376,8 @@ def _crash_log(text: str) -> Path:
 
 def _quiet_stdout() -> None:
     """After a closed pipe: what is still buffered for standard output goes nowhere, so the
-    interpreter's last flush can't raise again."""
+    interpreter's last flush can't raise again (as Python's documentation of SIGPIPE
+    advises)."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     os.close(devnull)
