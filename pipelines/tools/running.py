@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 LEDGER_STEP = "ops__job_ledger"
 """The step that registers the requested IDs: once it succeeded, they are kept."""
 MAX_ERRORS_SHOWN = 3
+MAX_ERROR_CHARS = 400  # a few rows of a terminal; the run's log has the whole text
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,10 @@ def run_with_progress(name: str, config: dict[str, Any], resources: Any = None) 
     return Ran(outcome, tally.batches)
 
 
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_ERROR_CHARS else text[:MAX_ERROR_CHARS - 1] + "…"
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 'es' if word.endswith('h') else 's'}"
 
@@ -75,7 +80,7 @@ def failure_lines(ran: Ran, job: str, rerun: str) -> list[str]:
     """What went wrong, what was kept, what to do next, where the whole log is."""
     outcome = ran.outcome
     assert outcome is not None
-    lines = [f"error: {failure}" for failure in outcome.failures[:MAX_ERRORS_SHOWN]]
+    lines = [f"error: {_short(failure)}" for failure in outcome.failures[:MAX_ERRORS_SHOWN]]
     if len(outcome.failures) > MAX_ERRORS_SHOWN:
         lines.append(f"error: and {len(outcome.failures) - MAX_ERRORS_SHOWN} more, in the "
                      "run's log")

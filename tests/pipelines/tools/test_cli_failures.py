@@ -20,7 +20,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.runner import RunOutcome
 from pipelines.simulator import DataConfig, FaultConfig, RateLimitConfig
+from pipelines.tools.running import LEDGER_STEP, Ran, failure_lines
 from tests.helpers import ROOT, cli_environment, home_ids, read_rows
 
 MAX_LINES = 20
@@ -226,3 +228,15 @@ def test_an_unexpected_error_is_one_line_naming_the_file_with_its_traceback(tmp_
     shown = subprocess.run([*CLI, "--debug", *args], cwd=ROOT, env=env,
                            capture_output=True, text=True, timeout=120)
     assert shown.returncode == 1 and "Traceback" in shown.stderr
+
+
+def test_many_or_long_errors_still_end_in_a_few_short_lines(tmp_path):
+    outcome = RunOutcome(False, "run-1", ["x" * 5000, "second", "third", "fourth", "fifth"],
+                         1.0, tmp_path / "run-1.log", frozenset({LEDGER_STEP}))
+    lines = failure_lines(Ran(outcome, batches=2), "ingest", "bedrock-jobs ingest --ids f")
+    assert lines[:4] == ["error: " + "x" * 399 + "…", "error: second", "error: third",
+                         "error: and 2 more, in the run's log"]
+    assert lines[4] == ("kept: every requested ID is registered in ops.job_ledger; 2 batches "
+                        "of results written by this run are kept")
+    assert lines[5].startswith("next: ") and lines[6].endswith(f"full log: {tmp_path}/run-1.log")
+    assert len(lines) == 7
