@@ -76,6 +76,8 @@ def _in_a_terminal(args: list[str], env: dict[str, str],
             if not chunk:
                 break
             received += chunk
+    else:  # still running at the deadline: end it, and fail below on its exit code
+        os.kill(pid, signal.SIGKILL)
     os.close(fd)
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status), received.decode().replace("\r\n", "\n")
