@@ -114,17 +114,21 @@ def ensure_dagster_home() -> Path:
 
 
 @contextmanager
-def open_instance() -> Iterator[dg.DagsterInstance]:
-    """The instance under `DAGSTER_HOME` (set and given a `dagster.yaml` if missing).
+def open_instance(overrides: dict[str, Any] | None = None) -> Iterator[dg.DagsterInstance]:
+    """The instance under `DAGSTER_HOME` (set and given a `dagster.yaml` if missing), with
+    `overrides` of its settings for this process only.
 
     Opened under a lock file in `DAGSTER_HOME`: on a new home, the first opening creates
     the SQLite storage, and two commands started together would both create its tables
     (one then failed with SQLAlchemy's `OperationalError` and lost its run). The lock
     only orders the openings of this product's commands; the runs then go on at once.
     """
+    from dagster._core.instance.ref import InstanceRef  # no public way to override a setting
+
     home = ensure_dagster_home()
     with FileLock(home / ".bedrock-open.lock"):
-        instance = dg.DagsterInstance.get()
+        instance = dg.DagsterInstance.from_ref(
+            InstanceRef.from_dir(str(home), overrides=overrides or {}))
         # Touch each storage, so whatever is created lazily is created under the lock.
         instance.get_runs(limit=1)
         instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL)

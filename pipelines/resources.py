@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import dagster as dg
 import duckdb
@@ -26,6 +25,7 @@ from pipelines.bedrock import (
     ClientConfig,
     FatalError,
 )
+from pipelines.bedrock.urls import is_loopback
 from pipelines.instance import hold_warehouse_pool
 from pipelines.services.alerts import STUCK_BURST_MIN, webhook_problem
 from warehouse.locking import WRITER_WAIT_SECONDS, retry_while_locked
@@ -35,7 +35,6 @@ DEFAULT_WAREHOUSE = "warehouse/bedrock.duckdb"
 DEFAULT_INBOX = "warehouse/inbox"
 DEFAULT_INBOX_KEEP_DAYS = 30
 DEFAULT_UI_URL = "http://127.0.0.1:3000"
-LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 # Every setting read from the environment, with the default the README's "Configuration"
 # table lists. Secrets (BEDROCK_API_KEY, BEDROCK_ALERT_WEBHOOK) are not here: they reach
 # the resources only as `dg.EnvVar`, which Dagster resolves at run start.
@@ -74,10 +73,6 @@ def fatal_api_errors() -> Iterator[None]:
                          allow_retries=False) from None
 
 
-def is_local(url: str) -> bool:
-    return (urlsplit(url).hostname or "") in LOCAL_HOSTS
-
-
 class BedrockApiResource(dg.ConfigurableResource):
     """The Bedrock API: where it is, the key (from `BEDROCK_API_KEY` only), and fetch policy."""
 
@@ -97,7 +92,7 @@ class BedrockApiResource(dg.ConfigurableResource):
     def client(self) -> BedrockClient:
         """A client for one run. Fails at once, before any request, without a key."""
         if not self.api_key:
-            where = "the local simulator" if is_local(self.base_url) else self.base_url
+            where = "the local simulator" if is_loopback(self.base_url) else self.base_url
             raise MissingApiKeyError(
                 f"BEDROCK_API_KEY is not set: it is needed to call {where}. "
                 "Export your sk_... key as BEDROCK_API_KEY (never put it in run config)."
@@ -219,9 +214,10 @@ class AlertWebhookResource(dg.ConfigurableResource):
 
 
 def setting(name: str) -> str:
-    """A non-secret setting from the environment, else its default (`SETTINGS`)."""
+    """A non-secret setting from the environment (white space around it dropped: a value
+    pasted or read from a file often ends in a newline), else its default (`SETTINGS`)."""
     default = SETTINGS[name]
-    return dg.EnvVar(name).get_value(default) or default
+    return (dg.EnvVar(name).get_value(default) or "").strip() or default
 
 
 def api_key_in_environment() -> str:

@@ -4,10 +4,17 @@ Used by `bedrock-jobs ingest` and `make demo`: the same Dagster jobs the UI
 and the schedules run, executed in this process (so progress shows in the
 terminal) and recorded on the instance under `DAGSTER_HOME` (so the run shows
 in the UI's history).
+
+A run's whole log, every event and a failed step's stack trace, goes to
+`<DAGSTER_HOME>/logs/<run_id>.log`; the terminal gets only its warnings, one
+line each, and the caller says what failed from `RunOutcome.failures`. Dagster's
+own console logger is not used: a failed step prints its trace twice there, and
+a line per step skipped after it.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -15,26 +22,35 @@ import socket
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import dagster as dg
 
-from pipelines.instance import open_instance
+from pipelines.instance import ensure_dagster_home, open_instance
 
 HOST_TAG = "bedrock/host"
 PID_TAG = "bedrock/pid"
+MAX_WARNINGS_SHOWN = 5
+"""Warnings a run shows on the terminal; the rest are in its log file."""
+LOGS_FOLDER = "logs"
+"""Under `DAGSTER_HOME`: each run's whole log, and an unexpected error's traceback."""
+_LOGGER = "bedrock_run_log"
 
 
 @dataclass(frozen=True)
 class RunOutcome:
     success: bool
     run_id: str
-    failures: list[str]  # what each failed step or check said
+    failures: list[str]  # what each failed step or check said, one line each
     seconds: float
+    log_path: Path  # the run's whole log, stack traces included
+    steps_done: frozenset[str] = frozenset()  # the keys of the steps that succeeded
+    interrupted: bool = False  # Ctrl-C (SIGINT) stopped it
 
 
 def stage_id_file(source: str, inbox: Path) -> str:
@@ -112,28 +128,89 @@ def _sigterm_kept() -> Iterator[None]:
         signal.signal(signal.SIGTERM, before)
 
 
-def run_job(name: str, run_config: dict[str, Any] | None = None, log_level: str = "INFO",
-            resources: dict[str, dg.ConfigurableResource] | None = None) -> RunOutcome:
-    """Execute job `name` of the code location in this process, with `resources` (default:
-    the code location's, from the environment)."""
-    from pipelines.definitions import build_definitions
+def logs_folder() -> Path:
+    """`<DAGSTER_HOME>/logs`: the runs' logs, and the traceback of a command that failed
+    unexpectedly."""
+    return ensure_dagster_home() / LOGS_FOLDER
 
-    job = build_definitions(resources).resolve_job_def(name)
-    config = dict(run_config or {})
-    config.setdefault("loggers", {"console": {"config": {"log_level": log_level}}})
-    started = time.monotonic()
-    with open_instance() as instance:
-        for run_id in reap_dead_runs(instance):
-            print(f"marked run {run_id} failed: its process had died", file=sys.stderr)
-        with _sigterm_kept():
-            result = job.execute_in_process(
-                run_config=config, instance=instance, raise_on_error=False,
-                tags={HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())})
-    failures = [
-        event.event_specific_data.error.message.strip()  # type: ignore[union-attr]
-        for event in result.all_events
-        if event.is_step_failure and event.event_specific_data is not None
-    ]
+
+def run_log_path(run_id: str) -> Path:
+    """Where `run_job` writes the whole log of run `run_id`."""
+    return logs_folder() / f"{run_id}.log"
+
+
+class _Terminal(logging.Handler):
+    """What the terminal shows of a run's log: records at `level` or above but below ERROR,
+    one line each, the first `MAX_WARNINGS_SHOWN` of them. Errors (a failed step and its
+    stack trace, the steps skipped after it) stay in the log file: the caller sums them up
+    from `RunOutcome.failures`."""
+
+    def __init__(self, stream: TextIO, level: str) -> None:
+        super().__init__(level)
+        self._stream = stream
+        self._shown = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.ERROR:
+            return
+        self._shown += 1
+        if self._shown > MAX_WARNINGS_SHOWN + 1:
+            return
+        if self._shown > MAX_WARNINGS_SHOWN:
+            text = "more in the run's log"
+        else:  # the message as logged, without Dagster's prefix of job, run and step
+            meta = getattr(record, "dagster_meta", None) or {}
+            text = " ".join(str(meta.get("orig_message") or record.getMessage()).split())
+        try:
+            self._stream.write(f"{record.levelname.lower()}: {text}\n")
+            self._stream.flush()
+        except (OSError, ValueError):  # a closed pipe: the log file still has it
+            pass
+
+
+@contextmanager
+def _run_log(run_id: str, console: TextIO, level: str) -> Iterator[dg.LoggerDefinition]:
+    """The run's logger: everything to its log file, warnings to `console`."""
+    path = run_log_path(run_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    to_file = logging.FileHandler(path, encoding="utf-8")
+    to_file.setFormatter(logging.Formatter("%(asctime)s - %(levelname)s - %(message)s"))
+    terminal = _Terminal(console, level)
+
+    def build(_context: dg.InitLoggerContext) -> logging.Logger:
+        logger = logging.Logger("dagster", logging.DEBUG)  # not registered: this run's own
+        logger.addHandler(to_file)
+        logger.addHandler(terminal)
+        return logger
+
+    try:
+        yield dg.LoggerDefinition(build, description="the whole log to a file, warnings to "
+                                                     "the terminal")
+    finally:
+        to_file.close()
+
+
+_INTERRUPTED = "DagsterExecutionInterruptedError"  # how Dagster fails a step on SIGINT
+
+
+def _error_text(error: Any) -> str:
+    """A failed step's error in one line: the user's exception, not Dagster's wrapper, and
+    a `dg.Failure` by its description alone."""
+    while error.cause is not None and error.cls_name == "DagsterExecutionStepExecutionError":
+        error = error.cause
+    text = " ".join(error.message.split())
+    qualified, _, rest = text.partition(": ")
+    if error.cls_name and qualified.endswith(error.cls_name) and rest:
+        text = rest if error.cls_name == "Failure" else f"{error.cls_name}: {rest}"
+    return text
+
+
+def _failures(result: dg.ExecuteInProcessResult) -> tuple[list[str], bool]:
+    """What each failed step or blocking check said, and whether SIGINT stopped the run."""
+    errors = [event.event_specific_data.error  # type: ignore[union-attr]
+              for event in result.all_events
+              if event.is_step_failure and event.event_specific_data is not None]
+    failures = [_error_text(error) for error in errors if error.cls_name != _INTERRUPTED]
     failures += [
         f"check {event.asset_check_evaluation_data.check_name} failed"
         for event in result.all_events
@@ -141,4 +218,46 @@ def run_job(name: str, run_config: dict[str, Any] | None = None, log_level: str 
         and not event.asset_check_evaluation_data.passed
         and event.asset_check_evaluation_data.severity == dg.AssetCheckSeverity.ERROR
     ]
-    return RunOutcome(result.success, result.run_id, failures, time.monotonic() - started)
+    return failures, any(error.cls_name == _INTERRUPTED for error in errors)
+
+
+def _reap(instance: dg.DagsterInstance, console: TextIO) -> None:
+    if reaped := reap_dead_runs(instance):
+        console.write(f"marked {len(reaped)} earlier run(s) failed: their process had died "
+                      f"({', '.join(reaped[:3])}{' ...' if len(reaped) > 3 else ''})\n")
+
+
+_NO_CAPTURE = {"compute_logs": {"module": "dagster._core.storage.noop_compute_log_manager",
+                               "class": "NoOpComputeLogManager"}}
+
+
+def run_job(name: str, run_config: dict[str, Any] | None = None, log_level: str = "WARNING",
+            resources: dict[str, dg.ConfigurableResource] | None = None,
+            console: TextIO | None = None) -> RunOutcome:
+    """Execute job `name` of the code location in this process, with `resources` (default:
+    the code location's, from the environment). The run's whole log goes to
+    `run_log_path(run_id)`; its records at `log_level` (below errors) to `console`
+    (default: standard error)."""
+    from pipelines.definitions import build_definitions
+
+    console = console or sys.stderr
+    run_id = str(uuid.uuid4())  # as Dagster makes them; known here, so is the log's path
+    config = {**(run_config or {}), "loggers": {_LOGGER: {}}}
+    started = time.monotonic()
+    # Without Dagster's capture of the run's standard output and error: it mirrors them
+    # back to the terminal through a `tail` and a watcher process, which a terminal's
+    # Ctrl-C reaches too (each prints a traceback) and which redraw the progress bar a
+    # second late. The run's log file holds every event.
+    with (open_instance(overrides=_NO_CAPTURE) as instance,
+          _run_log(run_id, console, log_level) as log):
+        job = build_definitions(resources).resolve_job_def(name).with_logger_defs({_LOGGER: log})
+        _reap(instance, console)
+        with _sigterm_kept():
+            result = job.execute_in_process(
+                run_config=config, instance=instance, raise_on_error=False, run_id=run_id,
+                tags={HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())})
+    done = frozenset(event.step_key for event in result.all_events
+                     if event.is_step_success and event.step_key)
+    failures, interrupted = _failures(result)
+    return RunOutcome(result.success, result.run_id, failures, time.monotonic() - started,
+                      run_log_path(run_id), done, interrupted)

@@ -19,6 +19,7 @@ from assets.checks import FRESHNESS_WINDOW
 from assets.fetch import FetchConfig
 from assets.intake import IntakeConfig
 from assets.marts import MartsConfig
+from pipelines import runner
 from pipelines.definitions import defs
 from pipelines.instance import ensure_dagster_home
 from pipelines.resources import (
@@ -30,6 +31,7 @@ from pipelines.resources import (
 )
 from pipelines.services import alerts
 from pipelines.services.fetch import fetch_and_load
+from pipelines.services.progress import ProgressLines
 from pipelines.tools.cli import build_parser
 from tests.helpers import ROOT
 from warehouse import locking, refresh_marts, stuck
@@ -123,6 +125,9 @@ IN_CODE: dict[str, Callable[[], list[Any]]] = {
                              .get_partition_keys())],
     "reader_wait_seconds": lambda: [locking.READER_WAIT_SECONDS],
     "writer_wait_seconds": lambda: [locking.WRITER_WAIT_SECONDS],
+    "run_logs": lambda: [runner.LOGS_FOLDER],
+    "terminal.warnings_shown": lambda: [runner.MAX_WARNINGS_SHOWN],
+    "terminal.progress_first_seconds": lambda: [_default(ProgressLines, "first_after")],
     "bedrock-jobs ui --port": lambda: [build_parser().parse_args(["ui"]).port],
     "bedrock-jobs sql --format": lambda: [build_parser().parse_args(["sql", "q"]).format],
     "bedrock-jobs demo --jobs": lambda: [build_parser().parse_args(["demo"]).jobs],

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields
+from urllib.parse import urlsplit
 
 import requests
 
 from pipelines import __version__
+from pipelines.bedrock.urls import carries_secrets_safely
 
 DEFAULT_BASE_URL = "https://api.bedrock.cv"
 DEFAULT_API_VERSION = "2026-01-01"
@@ -26,6 +28,24 @@ def api_key_problem(api_key: str) -> str | None:
     return ("BEDROCK_API_KEY holds a character an HTTP header can't carry (a space or "
             "line break inside the key, a typographic quote, a non-ASCII letter): "
             "set it again from the original sk_... key")
+
+
+def api_url_problem(base_url: str, with_key: bool) -> str | None:
+    """Why `base_url` (surrounding white space ignored) can't be used, in one line naming
+    BEDROCK_API_URL; never quotes the key, nor a password in the URL.
+
+    With a key, the URL must be https://, so `Authorization: Bearer sk_...` never travels
+    in clear; plain http is allowed only to a loopback host (the local simulator), where
+    the request never leaves the machine.
+    """
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"BEDROCK_API_URL must be an https:// URL (got {parts.scheme or 'no'} scheme)"
+    if with_key and not carries_secrets_safely(base_url):
+        return (f"BEDROCK_API_URL is http://{parts.hostname}: with BEDROCK_API_KEY set it "
+                "must be an https:// URL, so the key never travels in clear (plain http is "
+                "allowed only to a loopback host: localhost, 127.x.x.x, ::1). Nothing was sent")
+    return None
 
 
 @dataclass(frozen=True)
@@ -54,12 +74,12 @@ class ClientConfig:
     user_agent: str = USER_AGENT
 
     def __post_init__(self) -> None:
-        if not self.base_url.startswith(("http://", "https://")):
-            raise ValueError("base_url must be an http(s) URL")
-        object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
-        # A key read from a secret file often ends in a newline: white space around it is
-        # not part of it. Anything else a header can't carry is refused, unquoted.
+        # A key or URL read from a secret file often ends in a newline: white space around
+        # them is not part of them. Anything else a header can't carry is refused, unquoted.
+        object.__setattr__(self, "base_url", self.base_url.strip().rstrip("/"))
         object.__setattr__(self, "api_key", self.api_key.strip())
+        if problem := api_url_problem(self.base_url, with_key=bool(self.api_key)):
+            raise ValueError(problem)
         if self.api_key and (problem := api_key_problem(self.api_key)):
             raise ValueError(problem)
         if self.workers < 1:

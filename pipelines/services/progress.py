@@ -4,8 +4,9 @@ The fetch asset reports through `ProgressReporter`: it writes `FetchProgress.lin
 to the run's log (every `log_every` seconds and once at the end) and hands every
 report to the listeners registered in this process with `watching(...)`. The
 `bedrock-jobs ingest` command, which runs the job in-process, registers a
-`ProgressBar` when its output is a terminal. Elsewhere (the web UI, schedules,
-pipes, CI logs) nobody listens and only the log lines show.
+`ProgressBar` when its output is a terminal, `ProgressLines` when it is a pipe or
+a file, and a `Tally` of what the run wrote (what a failure or Ctrl-C keeps).
+Elsewhere (the web UI, schedules) nobody listens and only the log lines show.
 """
 
 from __future__ import annotations
@@ -83,24 +84,79 @@ def _clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+class Tally:
+    """A listener that counts the batches a run's fetch rounds have written (committed) so
+    far. It keeps each round's live counts, so it is current even when the run stops
+    between two reports."""
+
+    def __init__(self) -> None:
+        self._rounds: list[FetchProgress] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, progress: FetchProgress) -> None:
+        with self._lock:
+            if not any(progress is known for known in self._rounds):
+                self._rounds.append(progress)
+
+    @property
+    def batches(self) -> int:
+        with self._lock:
+            return sum(progress.batches for progress in self._rounds)
+
+
+class ProgressLines:
+    """A listener for a pipe or a file: `FetchProgress.line()` at 10 s, 20 s, 40 s, ... into
+    the run, so a run of any length prints only a few (a day: 14), and a run that fails
+    keeps its output short."""
+
+    def __init__(self, stream: TextIO = sys.stdout, first_after: float = 10.0) -> None:
+        self._stream = stream
+        self._started = time.monotonic()
+        self._next = first_after
+
+    def __call__(self, progress: FetchProgress) -> None:
+        if time.monotonic() - self._started < self._next:
+            return
+        self._next *= 2
+        try:
+            self._stream.write(progress.line() + "\n")
+            self._stream.flush()
+        except (OSError, ValueError):  # a reader that went away; the run goes on
+            pass
+
+    def close(self) -> None:
+        """Nothing to end (the same interface as `ProgressBar`)."""
+
+
 class ProgressBar:
-    """A listener that redraws one terminal line; `close()` ends the line."""
+    """A listener that redraws one terminal line; `write()` puts a line above it; `close()`
+    ends the line."""
 
     def __init__(self, stream: TextIO = sys.stdout) -> None:
         self._stream = stream
-        self._drawn = False
+        self._drawn = ""
         self._lock = threading.Lock()
 
     def __call__(self, progress: FetchProgress) -> None:
         width = shutil.get_terminal_size((80, 20)).columns - 1
         with self._lock:
-            self._stream.write("\r\x1b[K" + bar_text(progress, width))
+            self._drawn = bar_text(progress, width)
+            self._stream.write("\r\x1b[K" + self._drawn)
             self._stream.flush()
-            self._drawn = True
+
+    def write(self, text: str) -> int:
+        """Write `text` (whole lines) above the bar, then draw the bar again."""
+        with self._lock:
+            self._stream.write(("\r\x1b[K" if self._drawn else "") + text + self._drawn)
+            self._stream.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
 
     def close(self) -> None:
         with self._lock:
             if self._drawn:
                 self._stream.write("\n")
                 self._stream.flush()
-                self._drawn = False
+                self._drawn = ""

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import sys
 import time
+import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pipelines import __version__
-
-if TYPE_CHECKING:
-    from pipelines.runner import RunOutcome
 
 
 def _timestamp(value: str) -> float:
@@ -147,35 +146,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _ingest_refusal(args: argparse.Namespace) -> str | None:
-    """Why `ingest` can't start (no usable key, no ID file), before anything is staged."""
-    from pipelines.bedrock.config import api_key_problem
+    """Why `ingest` can't start (no usable key, a URL the key can't go to in clear, no ID
+    file), before anything is staged: the run would refuse the same way, later."""
+    from pipelines.bedrock.config import api_key_problem, api_url_problem
     from pipelines.resources import api_key_in_environment, setting
 
     key = api_key_in_environment()
+    url = setting("BEDROCK_API_URL")
     if not key:
-        return (f"BEDROCK_API_KEY is not set; it is needed to call "
-                f"{setting('BEDROCK_API_URL')}. Export your sk_... key as BEDROCK_API_KEY.")
-    if problem := api_key_problem(key):
+        return (f"BEDROCK_API_KEY is not set; it is needed to call {url}. "
+                "Export your sk_... key as BEDROCK_API_KEY.")
+    if problem := api_url_problem(url, with_key=True) or api_key_problem(key):
         return problem
     if args.ids != "-" and not Path(args.ids).is_file():
         return f"no ID file at {args.ids}"
     return None
-
-
-def _run_with_progress(config: dict) -> RunOutcome:
-    """Run `ingest`: a terminal gets a live bar and only warnings from the run's log; a pipe
-    or a file gets the plain log lines (progress every 10 s) it can keep."""
-    from pipelines.runner import run_job
-    from pipelines.services.progress import ProgressBar, watching
-
-    if not sys.stdout.isatty():
-        return run_job("ingest", config)
-    bar = ProgressBar(sys.stdout)
-    with watching(bar):
-        try:
-            return run_job("ingest", config, log_level="WARNING")
-        finally:
-            bar.close()
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -183,6 +168,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from pipelines.runner import stage_id_file
     from pipelines.services.id_files import rejected_reason
     from pipelines.services.summary import print_summary
+    from pipelines.tools.running import LEDGER_STEP, report_end, run_with_progress
 
     if refusal := _ingest_refusal(args):
         print(f"error: {refusal}", file=sys.stderr)
@@ -197,22 +183,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
               "column); nothing was run", file=sys.stderr)
         return 2
     print(f"registered {args.ids} as {staged}; running ingest", flush=True)
-    try:
-        outcome = _run_with_progress({"ops": {"ops__job_ledger": {"config": {
-            "inbox_files": [name], "discover": args.discover}}}})
-    except KeyboardInterrupt:
-        print("\ninterrupted: every batch written so far is kept; the same command "
-              "resumes where this run stopped", file=sys.stderr)
-        return 130
-    for failure in outcome.failures:
-        print(f"error: {failure}", file=sys.stderr)
-    if not outcome.success:
-        print(f"ingest failed after {outcome.seconds:.1f}s (run {outcome.run_id})",
-              file=sys.stderr)
-        return 1
+    ran = run_with_progress("ingest", {"ops": {LEDGER_STEP: {"config": {
+        "inbox_files": [name], "discover": args.discover}}}})
+    rerun = " ".join(["bedrock-jobs ingest --ids", shlex.quote(args.ids),
+                      *(["--discover"] if args.discover else [])])
+    if (code := report_end(ran, "ingest", rerun)) is not None:
+        return code
     if reason := rejected_reason(inbox, name):
         print(f"error: {args.ids} was refused whole: {reason}", file=sys.stderr)
         return 1
+    outcome = ran.outcome
+    assert outcome is not None
     print_summary(resources["warehouse"].path, inbox)
     print(f"ingest finished in {outcome.seconds:.1f}s (run {outcome.run_id})")
     return 0
@@ -329,6 +310,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Bedrock job records → DuckDB, for duration and failure analytics.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show an unexpected error's traceback here (else it goes to "
+                             "a file under DAGSTER_HOME/logs, named in the error's line)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     simulate = commands.add_parser("simulate", help="run the local Bedrock jobs API simulator")
@@ -373,9 +357,57 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _crash_log(text: str) -> Path:
+    """Keep an unexpected error's traceback beside the runs' logs (else in the temp folder)."""
+    import tempfile
+
+    name = f"bedrock-jobs-{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.getpid()}.log"
+    try:
+        from pipelines.runner import logs_folder
+
+        folder = logs_folder()
+        folder.mkdir(parents=True, exist_ok=True)
+    except Exception:  # noqa: BLE001 (the error being reported may be this very one)
+        folder = Path(tempfile.gettempdir())
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _quiet_stdout() -> None:
+    """After a closed pipe: what is still buffered for standard output goes nowhere, so the
+    interpreter's last flush can't raise again (as Python's documentation of SIGPIPE
+    advises)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command. Whatever happens, the terminal gets a few lines, never a traceback:
+    `| head` closing the pipe ends quietly (141, as a filter stopped by SIGPIPE), Ctrl-C
+    in one line (130), an unexpected error in one line naming the file that holds its
+    traceback (1; `--debug` shows it here instead)."""
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        code = args.run(args)
+        sys.stdout.flush()  # a reader that went away shows here, not at exit
+        return code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 141
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if args.debug:
+            raise
+        path = _crash_log(traceback.format_exc())
+        what = " ".join(str(error).split())[:300] or "(no message)"
+        print(f"error: unexpected {type(error).__name__}: {what}\n"
+              f"its traceback is in {path}; `bedrock-jobs --debug {args.command} ...` "
+              "shows it here", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from pipelines.instance import is_checkout
 from pipelines.resources import build_resources, setting
-from pipelines.runner import run_job
 from pipelines.services.report import report_path
 from pipelines.services.summary import print_summary
 from pipelines.simulator import (
@@ -30,6 +29,7 @@ from pipelines.simulator import (
     Shift,
     Simulator,
 )
+from pipelines.tools.running import report_end, run_with_progress
 
 DEMO_RATE_LIMIT = RateLimitConfig(limit=1000, window_seconds=10)
 # What the demo's regression detection finds: `compare` fails 4x as often in the last day.
@@ -77,20 +77,20 @@ def run_demo(jobs: int = 4000) -> int:
               "before its epoch)", flush=True)
         if first_run:
             _sample_file(sim, inbox)
-        outcome = run_job("ingest", {"ops": {"ops__job_ledger": {"config": {"discover": True}}}},
-                          resources=resources)
+        ran = run_with_progress(
+            "ingest", {"ops": {"ops__job_ledger": {"config": {"discover": True}}}}, resources)
         stats = sim.stats_snapshot()
     print(f"\nsimulator served {stats['total_requests']} requests "
           f"({', '.join(f'{k}: {v}' for k, v in stats['responses'].items())}); "
           f"injected faults: {stats['faults'] or 'none'}")
-    if not outcome.success:
-        for failure in outcome.failures:
-            print(f"error: {failure}")
-        print(f"the demo run failed (run {outcome.run_id})")
-        return 1
+    ui = "make ui" if is_checkout() else "bedrock-jobs ui"
+    if (code := report_end(ran, "the demo run", "make demo" if is_checkout()
+                           else "bedrock-jobs demo")) is not None:
+        return code
+    outcome = ran.outcome
+    assert outcome is not None
     print()
     print_summary(warehouse, inbox)
-    ui = "make ui" if is_checkout() else "bedrock-jobs ui"
     print(f"\nrun {outcome.run_id} took {outcome.seconds:.1f}s; see it with `{ui}`.")
     print(f"report (open it offline in any browser, or `bedrock-jobs report --open`): "
           f"{report_path(warehouse).resolve()}")
