@@ -66,7 +66,8 @@ SHIFTS = (Shift("compare", "failure", 4.0, 24.0), Shift("parse", "duration", 3.0
 
 class FlakyReceiver(ThreadingHTTPServer):
     """A Slack-like webhook that answers 500, hangs, or takes the message (200), at
-    random; it keeps every message it took."""
+    random after a bad start (its first answer is a 500, its second a hang, so retries
+    are always exercised); it keeps every message it took."""
 
     daemon_threads = True
 
@@ -85,7 +86,9 @@ class FlakyReceiver(ThreadingHTTPServer):
 
     def choose(self) -> str:
         with self.lock:
-            answer = self.rng.choices(["fail", "hang", "take"], [0.4, 0.2, 0.4])[0]
+            first = ["fail", "hang"][sum(self.answers.values()):]
+            answer = first[0] if first else self.rng.choices(
+                ["fail", "hang", "take"], [0.4, 0.2, 0.4])[0]
             self.answers[answer] += 1
             return answer
 

@@ -233,6 +233,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(f"report: {report.path.resolve()}")
     if report.empty_charts:
         print(f"  charts with no rows: {', '.join(report.empty_charts)}")
+    for part, why in report.failed.items():  # a note on the page in its place, too
+        print(f"warning: {part} could not be drawn: {why}", file=sys.stderr)
     if args.open:
         webbrowser.open(report.path.resolve().as_uri())
     return 0

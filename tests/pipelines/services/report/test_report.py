@@ -124,6 +124,12 @@ def test_a_chart_that_cannot_be_drawn_is_a_note_in_its_place_and_the_rest_draw(t
     transitions = html[html.index('<section id="transitions">'):]
     assert "<table" in transitions[:transitions.index("</section>")]
     assert report.key_png.startswith(b"\x89PNG")
+    # `bedrock-jobs report` writes the page all the same and names what it left out.
+    done = run_cli("report", "--warehouse", str(path), "--live",
+                   "--output", str(tmp_path / "cli.html"))
+    assert done.returncode == 0, done.stderr
+    assert ("warning: transitions could not be drawn: ValueError: math domain error"
+            in done.stderr.splitlines())
 
 
 def test_a_headline_that_cannot_be_read_is_a_note_in_its_place(tmp_path):
