@@ -6,7 +6,7 @@ terminal) and recorded on the instance under `DAGSTER_HOME` (so the run shows
 in the UI's history).
 
 A run's whole log, every event and a failed step's stack trace, goes to
-`<DAGSTER_HOME>/logs/<run_id>.log`; the terminal gets only its warnings, one
+`<DAGSTER_HOME>/bedrock-logs/<run_id>.log`; the terminal gets only its warnings, one
 line each, and the caller says what failed from `RunOutcome.failures`. Dagster's
 own console logger is not used: a failed step prints its trace twice there, and
 a line per step skipped after it.
@@ -37,7 +37,8 @@ HOST_TAG = "bedrock/host"
 PID_TAG = "bedrock/pid"
 MAX_WARNINGS_SHOWN = 5
 """Warnings a run shows on the terminal; the rest are in its log file."""
-LOGS_FOLDER = "logs"
+LOGS_FOLDER = "bedrock-logs"
+"""Not `logs`: Dagster owns `DAGSTER_HOME/logs` (its telemetry moves the files away)."""
 """Under `DAGSTER_HOME`: each run's whole log, and an unexpected error's traceback."""
 _LOGGER = "bedrock_run_log"
 
@@ -168,12 +169,21 @@ class _Terminal(logging.Handler):
             pass
 
 
+class _LogFile(logging.FileHandler):
+    """The run's log file, whose (re)opening makes its folder again if it went away mid-run
+    (someone cleaning up): a log must never fail the run it records."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+        return super()._open()
+
+
 @contextmanager
 def _run_log(run_id: str, console: TextIO, level: str) -> Iterator[dg.LoggerDefinition]:
     """The run's logger: everything to its log file, warnings to `console`."""
     path = run_log_path(run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    to_file = logging.FileHandler(path, encoding="utf-8")
+    to_file = _LogFile(path, encoding="utf-8")
     to_file.setFormatter(logging.Formatter("%(asctime)s - %(levelname)s - %(message)s"))
     terminal = _Terminal(console, level)
 

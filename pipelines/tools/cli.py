@@ -314,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true",
                         help="show an unexpected error's traceback here (else it goes to "
-                             "a file under DAGSTER_HOME/logs, named in the error's line)")
+                             "a file under DAGSTER_HOME/bedrock-logs, named in the error's line)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     simulate = commands.add_parser("simulate", help="run the local Bedrock jobs API simulator")

@@ -110,7 +110,7 @@ def _assert_few_clear_lines(text: str, *causes: str) -> Path:
     assert any(line.startswith("kept: ") for line in lines), text
     assert any(line.startswith("next: ") for line in lines), text
     log = Path(re.search(r"full log: (\S+\.log)", text).group(1))
-    assert log.is_file() and log.parent.name == "logs", log
+    assert log.is_file() and log.parent.name == "bedrock-logs", log
     return log
 
 
@@ -225,7 +225,7 @@ def test_an_unexpected_error_is_one_line_naming_the_file_with_its_traceback(tmp_
     assert len(lines) == 2 and lines[0].startswith("error: unexpected IOException: ")
     assert "Traceback" not in done.stderr
     log = Path(re.search(r"its traceback is in (\S+\.log)", lines[1]).group(1))
-    assert log.parent == tmp_path / "home" / "logs"
+    assert log.parent == tmp_path / "home" / "bedrock-logs"
     assert log.read_text().startswith("Traceback") and "IOException" in log.read_text()
     shown = subprocess.run([*CLI, "--debug", *args], cwd=ROOT, env=env,
                            capture_output=True, text=True, timeout=120)
