@@ -5,7 +5,9 @@ default warehouse (`warehouse/bedrock.duckdb`, also relative to it): in a
 checkout, or in a folder made by `bedrock-jobs init`, runs started by
 `bedrock-jobs ingest` show in the web UI's history. Its `dagster.yaml` limits
 the `bedrock_warehouse` pool to one step at a time across runs: DuckDB admits
-one writing process, so two runs never write the warehouse at once.
+one writing process, so two runs never write the warehouse at once. A deployment
+with its own `dagster.yaml` gets the same limit at its first run
+(`hold_warehouse_pool`).
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ import yaml
 from filelock import FileLock
 
 WAREHOUSE_POOL = "bedrock_warehouse"
-"""The Dagster pool of every step that writes the warehouse, limited to one step at a time
-(`INSTANCE_SETTINGS`, in every `dagster.yaml` the product writes): DuckDB admits one writer."""
+"""The Dagster pool of every step that opens the warehouse, limited to one step at a time
+(`INSTANCE_SETTINGS`, in every `dagster.yaml` the product writes; `hold_warehouse_pool`
+on any other instance): DuckDB admits one writer."""
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 """The checkout this code runs from, if it runs from one (else site-packages)."""
@@ -48,6 +51,8 @@ PRODUCTION_SETTINGS: dict[str, Any] = {
     "run_monitoring": {"start_timeout_seconds": 180, "max_resume_run_attempts": 0},
 }
 
+OPEN_LOCK = ".bedrock-open.lock"
+"""In `DAGSTER_HOME`: held while a command writes `dagster.yaml` or opens a new instance."""
 OURS = "# Written by bedrock-jobs"
 """How a `dagster.yaml` the product wrote begins: kept current; any other is left alone."""
 LOCAL_HEADER = OURS + """ (pipelines/instance.py). Local storage; see docs/production.md
@@ -100,9 +105,12 @@ def write_instance_config(home: Path) -> None:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     ours = local_dagster_yaml()
-    if not config.exists() or (config.read_text().startswith(OURS)
-                               and config.read_text() != ours):
-        config.write_text(ours)
+    with FileLock(home / OPEN_LOCK):  # a command opening the home never reads it half-written
+        if not config.exists() or (config.read_text().startswith(OURS)
+                                   and config.read_text() != ours):
+            staged = config.with_name(f".dagster.yaml.{os.getpid()}.tmp")
+            staged.write_text(ours)
+            os.replace(staged, config)
 
 
 def ensure_dagster_home() -> Path:
@@ -126,7 +134,7 @@ def open_instance(overrides: dict[str, Any] | None = None) -> Iterator[dg.Dagste
     from dagster._core.instance.ref import InstanceRef  # no public way to override a setting
 
     home = ensure_dagster_home()
-    with FileLock(home / ".bedrock-open.lock"):
+    with FileLock(home / OPEN_LOCK):
         instance = dg.DagsterInstance.from_ref(
             InstanceRef.from_dir(str(home), overrides=overrides or {}))
         # Touch each storage, so whatever is created lazily is created under the lock.
@@ -137,17 +145,24 @@ def open_instance(overrides: dict[str, Any] | None = None) -> Iterator[dg.Dagste
 
 
 def hold_warehouse_pool(instance: dg.DagsterInstance) -> str | None:
-    """Make sure the instance runs one `bedrock_warehouse` step at a time; say so if it
-    did not (a deployment's own `dagster.yaml` without our pool limit): the limit is then
-    set on the instance itself (as `dagster instance concurrency set` would), and the
-    line returned says what to add to `dagster.yaml` to make it explicit."""
+    """Make sure the instance runs one `bedrock_warehouse` step at a time, and say in one
+    line what a deployment's own `dagster.yaml` lacks: without the pool limit, the limit is
+    set on the instance itself (as `dagster instance concurrency set` would, once);
+    without run monitoring (which no product can turn on), a run whose worker is killed
+    keeps its slot and every later run waits, so each run start says so."""
     limit = instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL).limit
-    if limit == 1:
-        return None
-    instance.event_log_storage.set_concurrency_slots(WAREHOUSE_POOL, 1)
-    return (f"this Dagster instance let {limit or 'any number of'} `{WAREHOUSE_POOL}` steps "
-            "run at once; bedrock-jobs set that pool to 1 slot (DuckDB admits one writer). "
-            "To say so in your dagster.yaml, add: concurrency: {pools: {default_limit: 1}}")
+    told = []
+    if limit != 1:
+        instance.event_log_storage.set_concurrency_slots(WAREHOUSE_POOL, 1)
+        told.append(f"this Dagster instance let {limit or 'any number of'} "
+                    f"`{WAREHOUSE_POOL}` steps run at once: bedrock-jobs set that pool to 1 "
+                    f"slot (DuckDB admits one writer; to pin it: `dagster instance "
+                    f"concurrency set {WAREHOUSE_POOL} 1`)")
+    if not instance.run_monitoring_enabled:
+        told.append("run monitoring is off in this instance's dagster.yaml: a run whose "
+                    "worker is killed keeps its pool slot and later runs wait for it; add "
+                    "`run_monitoring: {enabled: true}`")
+    return "; ".join(told) or None
 
 
 def is_checkout() -> bool:

@@ -14,6 +14,7 @@ import sqlite3
 import time
 
 import dagster as dg
+import duckdb
 
 from pipelines.jobs import ingest
 from pipelines.resources import AlertWebhookResource, InboxResource, WarehouseResource
@@ -193,5 +194,8 @@ def _found(event: dg.EventLogRecord, alerts: AlertWebhookResource,
     try:
         return pending_alerts(con, alerts.run_url(event.event_log_entry.run_id),
                               alerts.stuck_burst_min)
+    except duckdb.Error as error:  # e.g. a warehouse of another version: say so, every tick
+        first = (str(error).splitlines() or [""])[0][:200]
+        return f"the marts could not be read for alerts ({type(error).__name__}: {first})"
     finally:
         con.close()

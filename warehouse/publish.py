@@ -89,12 +89,15 @@ def publish(con: duckdb.DuckDBPyConnection, warehouse_path: str | Path, *,
         _record(tmp, row)
         size = tmp.stat().st_size
         os.replace(tmp, target)
-        _sync_folder(target.parent)
     except (OSError, duckdb.Error) as error:
         raise PublishError(f"{target.name} not published: {error}") from error
     finally:
         with contextlib.suppress(OSError):  # best effort: the error above is the news
             _remove(tmp)
+    # The copy is in place: a folder that can't be synced only risks the rename on a
+    # power cut, so it is not a failed publish (and the copy gets its row below).
+    with contextlib.suppress(OSError):
+        _sync_folder(target.parent)
     try:
         con.execute(RECORD, row)
     except duckdb.Error as error:

@@ -5,6 +5,8 @@ sets no pool limit is told so in the run's log, and the limit is held all the sa
 
 from __future__ import annotations
 
+import logging
+
 import dagster as dg
 import duckdb
 
@@ -55,11 +57,14 @@ def test_a_dagster_yaml_without_the_pool_limit_is_told_and_the_limit_held(
     _together(sim, tmp_path, env)
     with dg.DagsterInstance.from_config(str(home)) as instance:
         assert instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL).limit == 1
-        warnings = [entry.user_message for run in instance.get_runs()
-                    for entry in instance.all_logs(run.run_id)
-                    if "set that pool to 1 slot" in entry.user_message]
-    # Told once, in one line that says what to add; the file itself is left alone.
-    assert len(warnings) == 1, warnings
-    assert "concurrency: {pools: {default_limit: 1}}" in warnings[0]
-    assert "\n" not in warnings[0]
+        told = [[entry.user_message for entry in instance.all_logs(run.run_id)
+                 if entry.level == logging.WARNING and "dagster.yaml" in entry.user_message]
+                for run in instance.get_runs()]
+    # Each run start says, in one line, what the file lacks: the pool limit once (the
+    # first run set it), run monitoring every time (no product can turn it on).
+    assert all(len(lines) == 1 and "\n" not in lines[0] for lines in told), told
+    pool = [line for [line] in told if "set that pool to 1 slot" in line]
+    assert len(pool) == 1
+    assert "`dagster instance concurrency set bedrock_warehouse 1`" in pool[0]
+    assert all("`run_monitoring: {enabled: true}`" in line for [line] in told)
     assert (home / "dagster.yaml").read_text() == "telemetry:\n  enabled: false\n"

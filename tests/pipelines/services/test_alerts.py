@@ -434,6 +434,19 @@ def test_a_ledger_that_cannot_be_written_is_said_and_nothing_is_posted(site, rec
     assert hook.bodies == [] and cursor is None
 
 
+def test_marts_that_cannot_be_read_are_said_at_every_tick_not_raised(site, receiver):
+    instance, path, _ = site
+    hook = receiver("ok")
+    with duckdb.connect(str(path)) as con:  # a warehouse of another version
+        con.execute("CREATE OR REPLACE TABLE marts.stuck_jobs AS SELECT 1 AS other")
+    for _ in range(2):
+        result, cursor = _evaluate(instance, path, hook.url)
+        assert "the marts could not be read for alerts (BinderException: " in (
+            result.skip_message)
+    # Nothing posted, and the cursor did not move past the refresh: the next tick reads it.
+    assert hook.bodies == [] and "event" not in json.loads(cursor or "{}")
+
+
 # -- Periods: once a day, whatever the schedule's jitter -------------------------------------
 
 DAY = 86_400.0
