@@ -18,6 +18,7 @@ from pipelines.services.id_files import (
     read_ids,
     readable_inbox_files,
     set_aside,
+    still_since,
 )
 from pipelines.services.intake import discover, register_batch, register_file, utcnow
 from warehouse import registry
@@ -29,7 +30,8 @@ class IntakeConfig(dg.Config):
     ids: list[str] = []
     """Job IDs to register, given in run config."""
     inbox_files: list[str] | None = None
-    """File names in the inbox to read; None reads every file there."""
+    """File names in the inbox to read; None reads every file there that has not changed
+    for the inbox's `settle_seconds` (60)."""
     discover: bool = True
     """Also register what `GET /jobs` lists as created since the last discovery."""
 
@@ -54,7 +56,14 @@ def job_ledger(
         with warehouse.connect() as con:
             counts.append(register_batch(con, read_ids(config.ids, "run_config"), now))
     # Symbolic links among them are refused (moved to rejected/ with their reason).
-    for path in readable_inbox_files(inbox.folder, config.inbox_files):
+    paths = readable_inbox_files(inbox.folder, config.inbox_files)
+    if config.inbox_files is None:  # the whole inbox: only files that held still
+        paths, changing = still_since(paths, inbox.settle_seconds, time.time())
+        for path in changing:
+            context.log.warning(f"left {path.name} in the inbox: it changed in the last "
+                                f"{inbox.settle_seconds:g}s, so it may still be being "
+                                "written; the inbox sensor or a later run reads it")
+    for path in paths:
         try:
             # Read and registered a chunk at a time: a file of millions of IDs never
             # sits in memory whole.

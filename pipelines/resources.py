@@ -8,6 +8,7 @@ the defaults the README's "Configuration" table lists.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -154,6 +155,14 @@ class WarehouseResource(dg.ConfigurableResource):
         return read_copy_path(self.path)
 
 
+def keep_days_problem(text: str) -> str | None:
+    """Why BEDROCK_INBOX_KEEP_DAYS's `text` is not a number of days, if it is not."""
+    if text.strip().isdigit():
+        return None
+    return (f"BEDROCK_INBOX_KEEP_DAYS must be a whole number of days (0 keeps files for "
+            f"ever), not {text!r}")
+
+
 class InboxResource(dg.ConfigurableResource):
     """The folder the sensor watches for ID files, and how it treats them."""
 
@@ -161,6 +170,11 @@ class InboxResource(dg.ConfigurableResource):
     keep_days: int = Field(default=DEFAULT_INBOX_KEEP_DAYS, ge=0)
     """Days a file stays in `processed/` or `rejected/` once set aside; then an intake run
     deletes it (BEDROCK_INBOX_KEEP_DAYS; 0 keeps them for ever)."""
+    settle_seconds: float = 60.0
+    """A run that reads the whole inbox (no `inbox_files`: one launched from the UI)
+    reads only files unchanged for this long; younger ones may still be being written,
+    and are left for the sensor (which waits for a file to hold still across two ticks)
+    or a later run."""
     retry_after_seconds: float = 600.0
     """A file still in the inbox this long after the sensor requested its run, that run
     over, was not read (a run moves what it read): it is requested again. The wait
@@ -172,10 +186,12 @@ class InboxResource(dg.ConfigurableResource):
 
     @classmethod
     def from_settings(cls, path: str, keep_days: str) -> InboxResource:
-        """The resource from the environment's text, refusing a bad value by its name."""
-        if not keep_days.strip().isdigit():
-            raise ValueError(f"BEDROCK_INBOX_KEEP_DAYS must be a whole number of days "
-                             f"(0 keeps files for ever), not {keep_days!r}")
+        """The resource from the environment's text. A bad BEDROCK_INBOX_KEEP_DAYS must not
+        stop the code location from loading (every job and sensor with it): the default
+        is used and a warning says so (`bedrock-jobs ingest` refuses it by name)."""
+        if problem := keep_days_problem(keep_days):
+            warnings.warn(f"{problem}; using {DEFAULT_INBOX_KEEP_DAYS}", stacklevel=2)
+            return cls(path=path)
         return cls(path=path, keep_days=int(keep_days))
 
 

@@ -70,7 +70,7 @@ def resources_for(warehouse_path: Path, inbox_path: Path):
         return {
             "bedrock": BedrockApiResource(base_url=sim.base_url, api_key=api_key, workers=8),
             "warehouse": WarehouseResource(path=str(warehouse_path)),
-            "inbox": InboxResource(path=str(inbox_path)),
+            "inbox": InboxResource(path=str(inbox_path), settle_seconds=0),
         }
 
     return make

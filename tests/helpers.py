@@ -238,7 +238,7 @@ def run_pipeline(sim: Simulator, warehouse_path: Path, inbox_path: Path, *,
                                       read_timeout=read_timeout, max_attempts=max_attempts),
         "warehouse": WarehouseResource(path=str(warehouse_path),
                                        publish_every_seconds=publish_every_seconds),
-        "inbox": InboxResource(path=str(inbox_path)),
+        "inbox": InboxResource(path=str(inbox_path), settle_seconds=0),
     }
     run_config: dict = {"ops": {"ops__job_ledger": {"config": {"discover": discover}}}}
     if fetch:

@@ -119,6 +119,7 @@ IN_CODE: dict[str, Callable[[], list[Any]]] = {
     "daily_marts": lambda: [SCHEDULES["daily_marts"].cron_schedule],
     "inbox_sensor": lambda: [SENSORS["inbox_sensor"].minimum_interval_seconds],
     "inbox.retry_after_seconds": lambda: [InboxResource().retry_after_seconds],
+    "inbox.settle_seconds": lambda: [InboxResource().settle_seconds],
     "inbox.keep_days": lambda: [InboxResource().keep_days],
     "alerts_sensor": lambda: [SENSORS["alerts_sensor"].minimum_interval_seconds],
     "backfill": lambda: [len(defs.resolve_job_def("backfill").partitions_def

@@ -106,6 +106,18 @@ def readable_inbox_files(folder: Path, names: list[str] | None = None) -> list[P
     return found
 
 
+def still_since(paths: list[Path], seconds: float, now: float) -> tuple[list[Path], list[Path]]:
+    """`paths` split into those unchanged for `seconds` up to `now` (by mtime) and those
+    changed more recently: maybe still being written."""
+    ready, changing = [], []
+    for path in paths:
+        try:
+            (ready if now - path.stat().st_mtime >= seconds else changing).append(path)
+        except FileNotFoundError:  # read and moved by another run meanwhile
+            continue
+    return ready, changing
+
+
 def prune_set_aside(inbox: Path, keep_days: int, now: float, limit: int = PRUNE_LIMIT) -> int:
     """Delete what `processed/` and `rejected/` hold since more than `keep_days` days (by
     mtime, which `set_aside` sets), and files `bedrock-jobs ingest` staged that long ago

@@ -45,7 +45,7 @@ def _epoch(state: Path) -> float:
     return epoch
 
 
-def _sample_file(sim: Simulator, inbox: Path) -> None:
+def _sample_file(sim: Simulator, inbox: Path) -> str:
     """IDs a user might paste: a few of another org's, unknown ones, and typos."""
     foreign = [j.id for j in sim.store.by_id.values()
                if j.organization_id != sim.store.home_organization_id][:5]
@@ -53,6 +53,7 @@ def _sample_file(sim: Simulator, inbox: Path) -> None:
              "job 42", "../../etc/passwd", ""]
     inbox.mkdir(parents=True, exist_ok=True)
     (inbox / "demo-sample-ids.txt").write_text("\n".join(lines) + "\n")
+    return "demo-sample-ids.txt"
 
 
 def demo_simulator(warehouse: Path, jobs: int = 4000) -> Simulator:
@@ -75,10 +76,11 @@ def run_demo(jobs: int = 4000) -> int:
               f"{DEMO_RATE_LIMIT.window_seconds:g}s; {DEMO_SHIFT.job_type} fails "
               f"{DEMO_SHIFT.factor:g}x as often from {DEMO_SHIFT.hours_before_epoch:g} h "
               "before its epoch)", flush=True)
-        if first_run:
-            _sample_file(sim, inbox)
-        ran = run_with_progress(
-            "ingest", {"ops": {"ops__job_ledger": {"config": {"discover": True}}}}, resources)
+        intake: dict = {"discover": True}
+        if first_run:  # just written: named, since a run reading the whole inbox waits
+            intake["inbox_files"] = [_sample_file(sim, inbox)]  # for files to hold still
+        ran = run_with_progress("ingest", {"ops": {"ops__job_ledger": {"config": intake}}},
+                                resources)
         stats = sim.stats_snapshot()
     print(f"\nsimulator served {stats['total_requests']} requests "
           f"({', '.join(f'{k}: {v}' for k, v in stats['responses'].items())}); "

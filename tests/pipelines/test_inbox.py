@@ -9,6 +9,7 @@ Real files in tmp folders, the sensor evaluated with `build_sensor_context` on a
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from pathlib import Path
@@ -252,9 +253,11 @@ def test_an_intake_run_prunes_and_counts_days_from_when_a_file_was_set_aside(
 def test_keep_days_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("BEDROCK_INBOX_KEEP_DAYS", "7")
     assert build_resources()["inbox"].keep_days == 7
+    # A bad value must not stop the code location from loading (every job and sensor
+    # with it): the default, and a warning naming the variable.
     monkeypatch.setenv("BEDROCK_INBOX_KEEP_DAYS", "a month")
-    with pytest.raises(ValueError, match="BEDROCK_INBOX_KEEP_DAYS must be a whole number"):
-        build_resources()
+    with pytest.warns(UserWarning, match="BEDROCK_INBOX_KEEP_DAYS must be a whole number"):
+        assert build_resources()["inbox"].keep_days == 30
 
 
 def test_two_stagings_in_the_same_second_get_names_of_their_own(tmp_path, inbox_path):
@@ -295,3 +298,30 @@ def test_an_older_cursor_is_started_afresh(inbox_path, instance):
     older = json.dumps({"ids.txt": [stat.st_size, stat.st_mtime]})
     assert _tick(inbox_path, instance, older).run_requests == []
     assert _tick(inbox_path, instance, _tick(inbox_path, instance, older).cursor).run_requests
+
+
+def test_a_run_reading_the_whole_inbox_leaves_a_file_that_is_still_changing(
+        inbox_path, instance, tmp_path):
+    # A run launched without `inbox_files` (from the UI) reads every file that held still
+    # for `settle_seconds`; one written to a moment ago may be half-written: it is left,
+    # with a warning, for the sensor or a later run.
+    settled, fresh = inbox_path / "settled.txt", inbox_path / "fresh.txt"
+    settled.write_text("job_000001\njob_000002\n")
+    old = time.time() - 120
+    os.utime(settled, (old, old))
+    fresh.write_text("job_000003\n")
+    result = dg.materialize(
+        [job_ledger], instance=instance, raise_on_error=False,
+        run_config={"ops": {"ops__job_ledger": {"config": {"discover": False}}}},
+        resources={"bedrock": BedrockApiResource(),
+                   "inbox": InboxResource(path=str(inbox_path), settle_seconds=60),
+                   "warehouse": WarehouseResource(path=str(tmp_path / "w.duckdb"))})
+    assert result.success
+    assert not settled.exists() and fresh.read_text() == "job_000003\n"
+    assert [row[0] for row in read_rows(tmp_path / "w.duckdb",
+                                        "SELECT job_id FROM ops.job_ledger ORDER BY 1")] == [
+        "job_000001", "job_000002"]
+    warnings = [e.user_message for e in instance.all_logs(result.run_id)
+                if e.level == logging.WARNING]
+    assert any(m.startswith("left fresh.txt in the inbox: it changed in the last 60s")
+               for m in warnings), warnings
