@@ -120,10 +120,6 @@ class Alert:
     metric: str  # a regression's metric, or STUCK_METRIC for a stuck-job burst
     text: str
 
-    @property
-    def key(self) -> str:
-        return f"{self.metric}:{self.job_type}"
-
 
 def pending_alerts(con: duckdb.DuckDBPyConnection, run_url: str | None,
                    stuck_burst_min: int = STUCK_BURST_MIN,

@@ -79,10 +79,15 @@ def inbox_files(folder: Path) -> list[Path]:
     is not one, whatever it points to). Names starting with a dot are not waiting:
     `bedrock-jobs ingest` stages its file that way, so the inbox sensor leaves it to
     the command's own run."""
+    return [p for p in _waiting(folder) if _kind(p) == stat.S_IFREG]
+
+
+def _waiting(folder: Path) -> list[Path]:
+    """The inbox's entries, by name (its `processed/` and `rejected/` folders among
+    them), except names starting with a dot."""
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir()
-                  if not p.name.startswith(".") and _kind(p) == stat.S_IFREG)
+    return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
 
 
 def readable_inbox_files(folder: Path, names: list[str] | None = None) -> list[Path]:
@@ -92,8 +97,7 @@ def readable_inbox_files(folder: Path, names: list[str] | None = None) -> list[P
     itself: its target is never read). A name never points outside the inbox.
     """
     if names is None:
-        candidates = sorted(p for p in folder.iterdir() if not p.name.startswith(".")) \
-            if folder.is_dir() else []
+        candidates = _waiting(folder)
     else:
         candidates = [folder / Path(name).name for name in names]
     found = []

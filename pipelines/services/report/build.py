@@ -42,7 +42,8 @@ class Report:
     key_png: bytes  # empty when the key chart could not be drawn
     failed: dict[str, str] = field(default_factory=dict)
     """Chart id (or `headline`, `what_changed`) → why it could not be drawn, in one line;
-    the page shows that line in its place."""
+    the page shows that line in its place. `key_png`: the key chart drew on the page, but
+    its PNG for the run's metadata could not be made."""
 
     @property
     def empty_charts(self) -> list[str]:
@@ -148,7 +149,7 @@ def build_report(con: duckdb.DuckDBPyConnection, out: str | Path, *, warehouse: 
         section, rows[chart.id], figure = _chart_section(con, chart, failed)
         sections.append((chart, section))
         if chart.id == KEY_CHART and figure is not None:
-            key_png = _guarded(chart.id, lambda f=figure: to_png(f), b"", failed)
+            key_png = _guarded("key_png", lambda f=figure: to_png(f), b"", failed)
     top = _guarded("headline", lambda: headline_block(headline(con)), "", failed)
     changed = _guarded("what_changed", lambda: what_changed_section(what_changed_summary(con)),
                        "", failed)

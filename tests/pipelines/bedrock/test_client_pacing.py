@@ -136,17 +136,19 @@ def test_the_servers_count_lowers_the_budget_when_others_spend_the_key() -> None
     # Another run on the same key spent most of the window after our probe: the next
     # answer's `Remaining` is below our own count, and only that many more go out.
     pacer = Pacer()
-    reset = time.time() + 1.0
+    reset = time.time() + 2.0
     headers = {"X-RateLimit-Limit": "40", "X-RateLimit-Reset": f"{reset}"}
     probe = pacer.acquire()
     pacer.observe(probe, 200, {**headers, "X-RateLimit-Remaining": "38"})
     first = pacer.acquire()
     pacer.observe(first, 200, {**headers, "X-RateLimit-Remaining": "5"})
-    stop = threading.Event()
-    threading.Timer(reset - time.time() - 0.02, stop.set).start()
+    stop = threading.Event()  # before the window ends: its budget, not the next window's
+    timer = threading.Timer(max(0.5, reset - time.time() - 0.05), stop.set)
+    timer.start()
     sent = 0
     with contextlib.suppress(Cancelled):
         while True:
             pacer.acquire(stop)
             sent += 1
+    timer.cancel()
     assert 1 <= sent <= 5

@@ -573,7 +573,7 @@ def test_no_stuck_alerts_while_the_data_in_flight_is_stale(tmp_path):
         load_in_flight(con, jobs, NOW - 5 * timedelta(minutes=1))
         warehouse.refresh_marts(con, now=NOW)
         [alert] = _stuck_alerts(con)
-    assert alert.key == "stuck:compare"
+    assert (alert.job_type, alert.metric) == ("compare", "stuck")
     assert "Stuck jobs: 3 `compare` jobs are stuck (mostly RUNNING; the oldest for 7.9 h" \
         in alert.text
 
