@@ -62,7 +62,8 @@ def _metadata(report: Report) -> dict:
         image = base64.b64encode(report.key_png).decode("ascii")
         shown = f"![{key.title}](data:image/png;base64,{image})"
     else:
-        shown = f"_could not be drawn: {report.failed.get(key.id, 'no image')}_"
+        why = report.failed.get(key.id) or report.failed.get("key_png", "no image")
+        shown = f"_could not be drawn: {why}_"
     return {
         "written": True,
         "path": dg.MetadataValue.path(str(report.path.resolve())),

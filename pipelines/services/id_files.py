@@ -96,10 +96,8 @@ def readable_inbox_files(folder: Path, names: list[str] | None = None) -> list[P
     A symbolic link among them is moved to `rejected/` with its reason (the link
     itself: its target is never read). A name never points outside the inbox.
     """
-    if names is None:
-        candidates = _waiting(folder)
-    else:
-        candidates = [folder / Path(name).name for name in names]
+    candidates = (_waiting(folder) if names is None
+                  else [folder / Path(name).name for name in names])
     found = []
     for path in candidates:
         kind = _kind(path)
