@@ -11,7 +11,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from pipelines.services.report import reason
+from pipelines.services.text import one_line
 from warehouse import registry
 from warehouse.db import first_row, sql
 
@@ -92,7 +92,7 @@ def table_metadata(con: duckdb.DuckDBPyConnection, table: registry.Table,
         try:
             metadata.update(read())
         except Exception as error:
-            failed[part] = reason(error)
+            failed[part] = one_line(error)
     if failed:
         text = "; ".join(f"{part}: {why}" for part, why in failed.items())
         metadata["metadata_not_drawn"] = dg.MetadataValue.text(text)

@@ -15,9 +15,9 @@ from pipelines.services.report import (
     KEY_CHART,
     Report,
     build_report,
-    reason,
     report_path,
 )
+from pipelines.services.text import one_line
 from warehouse import registry
 
 
@@ -44,7 +44,7 @@ def jobs_report(context: dg.AssetExecutionContext,
         except Exception as error:
             # Each chart's own failure is already a note in the page: this is the page as
             # a whole (its folder or the disk refused it).
-            why = reason(error)
+            why = one_line(error)
             context.log.warning(f"report not written to {out.resolve()}: {why}")
             return dg.MaterializeResult(metadata={
                 "written": False, "reason": dg.MetadataValue.text(why),

@@ -32,14 +32,17 @@ from typing import Any, TextIO
 import dagster as dg
 
 from pipelines.instance import ensure_dagster_home, open_instance
+from pipelines.services.text import SHORT_LINE, one_line
 
 HOST_TAG = "bedrock/host"
 PID_TAG = "bedrock/pid"
 MAX_WARNINGS_SHOWN = 5
 """Warnings a run shows on the terminal; the rest are in its log file."""
 LOGS_FOLDER = "bedrock-logs"
-"""Not `logs`: Dagster owns `DAGSTER_HOME/logs` (its telemetry moves the files away)."""
-"""Under `DAGSTER_HOME`: each run's whole log, and an unexpected error's traceback."""
+"""Under `DAGSTER_HOME`: each run's whole log, and an unexpected error's traceback. Not
+`logs`: Dagster owns `DAGSTER_HOME/logs` (its telemetry moves the files away)."""
+LOGS_KEEP_DAYS = 30
+"""Days a file stays in `LOGS_FOLDER`; each run started here deletes the older ones."""
 _LOGGER = "bedrock_run_log"
 
 
@@ -61,12 +64,17 @@ def stage_id_file(source: str, inbox: Path) -> str:
     every line accounted for, moved aside afterwards. Its name starts with a dot,
     so a running inbox sensor leaves it to this command's own run, and is made
     unique by `tempfile.mkstemp`: two commands staging in the same second never
-    share (and overwrite) one file.
+    share (and overwrite) one file. A file staged so by an earlier command that did
+    not get to read it (the path its failure names) is used where it is.
     """
     import tempfile
 
     from pipelines.services.id_files import STAGED_PREFIX
 
+    given = Path(source)
+    if (source != "-" and given.name.startswith(STAGED_PREFIX) and given.is_file()
+            and given.parent.resolve() == inbox.resolve()):
+        return given.name
     inbox.mkdir(parents=True, exist_ok=True)
     stem = Path(source).name if source != "-" else "stdin"
     fd, staged = tempfile.mkstemp(prefix=f"{STAGED_PREFIX}{time.strftime('%Y%m%dT%H%M%S')}-",
@@ -130,9 +138,21 @@ def _sigterm_kept() -> Iterator[None]:
 
 
 def logs_folder() -> Path:
-    """`<DAGSTER_HOME>/logs`: the runs' logs, and the traceback of a command that failed
-    unexpectedly."""
+    """`<DAGSTER_HOME>/bedrock-logs`: the runs' logs, and the traceback of a command that
+    failed unexpectedly."""
     return ensure_dagster_home() / LOGS_FOLDER
+
+
+def prune_logs(folder: Path, keep_days: int = LOGS_KEEP_DAYS) -> None:
+    """Delete the files of `folder` last written more than `keep_days` days ago: a log
+    per run, kept for ever, would fill the disk in time."""
+    cutoff = time.time() - keep_days * 86400
+    for path in folder.glob("*.log") if folder.is_dir() else ():
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+        except OSError:  # another run's prune got there first, or it is not ours to delete
+            pass
 
 
 def run_log_path(run_id: str) -> Path:
@@ -161,9 +181,10 @@ class _Terminal(logging.Handler):
             text = "more in the run's log"
         else:  # the message as logged, without Dagster's prefix of job, run and step
             meta = getattr(record, "dagster_meta", None) or {}
-            text = " ".join(str(meta.get("orig_message") or record.getMessage()).split())
+            text = str(meta.get("orig_message") or record.getMessage())
+        prefix = f"{record.levelname.lower()}: "
         try:
-            self._stream.write(f"{record.levelname.lower()}: {text}\n")
+            self._stream.write(f"{prefix}{one_line(text, SHORT_LINE - len(prefix))}\n")
             self._stream.flush()
         except (OSError, ValueError):  # a closed pipe: the log file still has it
             pass
@@ -208,7 +229,7 @@ def _error_text(error: Any) -> str:
     a `dg.Failure` by its description alone."""
     while error.cause is not None and error.cls_name == "DagsterExecutionStepExecutionError":
         error = error.cause
-    text = " ".join(error.message.split())
+    text = one_line(error.message, limit=None)
     qualified, _, rest = text.partition(": ")
     if error.cls_name and qualified.endswith(error.cls_name) and rest:
         text = rest if error.cls_name == "Failure" else f"{error.cls_name}: {rest}"
@@ -254,6 +275,7 @@ def run_job(name: str, run_config: dict[str, Any] | None = None, log_level: str 
     run_id = str(uuid.uuid4())  # as Dagster makes them; known here, so is the log's path
     config = {**(run_config or {}), "loggers": {_LOGGER: {}}}
     started = time.monotonic()
+    prune_logs(logs_folder())
     # Without Dagster's capture of the run's standard output and error: it mirrors them
     # back to the terminal through a `tail` and a watcher process, which a terminal's
     # Ctrl-C reaches too (each prints a traceback) and which redraw the progress bar a

@@ -32,6 +32,7 @@ from pipelines.resources import (
 from pipelines.services import alerts
 from pipelines.services.fetch import fetch_and_load
 from pipelines.services.progress import ProgressLines
+from pipelines.tools import running
 from pipelines.tools.cli import build_parser
 from tests.helpers import ROOT
 from warehouse import locking, refresh_marts, stuck
@@ -127,6 +128,8 @@ IN_CODE: dict[str, Callable[[], list[Any]]] = {
     "reader_wait_seconds": lambda: [locking.READER_WAIT_SECONDS],
     "writer_wait_seconds": lambda: [locking.WRITER_WAIT_SECONDS],
     "run_logs": lambda: [runner.LOGS_FOLDER],
+    "run_logs.keep_days": lambda: [runner.LOGS_KEEP_DAYS],
+    "terminal.max_lines": lambda: [running.MAX_LINES],
     "terminal.warnings_shown": lambda: [runner.MAX_WARNINGS_SHOWN],
     "terminal.progress_first_seconds": lambda: [_default(ProgressLines, "first_after")],
     "bedrock-jobs ui --port": lambda: [build_parser().parse_args(["ui"]).port],

@@ -106,8 +106,9 @@ class Tally:
 
 class ProgressLines:
     """A listener for a pipe or a file: `FetchProgress.line()` at 10 s, 20 s, 40 s, ... into
-    the run, so a run of any length prints only a few (a day: 14), and a run that fails
-    keeps its output short."""
+    the run, so a run of any length prints only a few (a day: 14; the command holds them
+    and the warnings to a few lines more, `pipelines.tools.running.LineBudget`), and a run
+    that fails keeps its output short."""
 
     def __init__(self, stream: TextIO = sys.stdout, first_after: float = 10.0) -> None:
         self._stream = stream

@@ -185,7 +185,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     print(f"registered {args.ids} as {staged}; running ingest", flush=True)
     ran = run_with_progress("ingest", {"ops": {LEDGER_STEP: {"config": {
         "inbox_files": [name], "discover": args.discover}}}})
-    rerun = " ".join(["bedrock-jobs ingest --ids", shlex.quote(args.ids),
+    # Standard input is gone by now: a file staged from it and not read yet is what to give.
+    source = str(staged) if args.ids == "-" and staged.is_file() else args.ids
+    rerun = " ".join(["bedrock-jobs ingest --ids", shlex.quote(source),
                       *(["--discover"] if args.discover else [])])
     if (code := report_end(ran, "ingest", rerun)) is not None:
         return code
@@ -360,16 +362,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _crash_log(text: str) -> Path:
-    """Keep an unexpected error's traceback beside the runs' logs (else in the temp folder)."""
+    """Keep an unexpected error's traceback beside the runs' logs, when there is a Dagster
+    home (`DAGSTER_HOME` set, or the default one there already), else in the temp folder:
+    reporting an error never makes a Dagster home where there was none."""
     import tempfile
 
-    name = f"bedrock-jobs-{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.getpid()}.log"
-    try:
-        from pipelines.runner import logs_folder
+    from pipelines.instance import DEFAULT_HOME
+    from pipelines.runner import LOGS_FOLDER
 
-        folder = logs_folder()
+    name = f"bedrock-jobs-{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.getpid()}.log"
+    given = os.environ.get("DAGSTER_HOME")
+    home = Path(given or DEFAULT_HOME)
+    folder = home / LOGS_FOLDER
+    try:
+        if not given and not home.is_dir():
+            raise FileNotFoundError(home)
         folder.mkdir(parents=True, exist_ok=True)
-    except Exception:  # noqa: BLE001 (the error being reported may be this very one)
+    except OSError:  # no home, or none to write in: the error still gets its file
         folder = Path(tempfile.gettempdir())
     path = folder / name
     path.write_text(text, encoding="utf-8")
@@ -390,6 +399,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     `| head` closing the pipe ends quietly (141, as a filter stopped by SIGPIPE), Ctrl-C
     in one line (130), an unexpected error in one line naming the file that holds its
     traceback (1; `--debug` shows it here instead)."""
+    from pipelines.services.text import one_line
+
     args = build_parser().parse_args(argv)
     try:
         code = args.run(args)
@@ -405,8 +416,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         path = _crash_log(traceback.format_exc())
-        what = " ".join(str(error).split())[:300] or "(no message)"
-        print(f"error: unexpected {type(error).__name__}: {what}\n"
+        print(f"error: unexpected {one_line(error)}\n"
               f"its traceback is in {path}; `bedrock-jobs --debug {args.command} ...` "
               "shows it here", file=sys.stderr)
         return 1

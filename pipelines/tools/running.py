@@ -1,26 +1,80 @@
 """What a command that runs a job prints: progress while it runs, a few lines if it fails.
 
 A terminal gets a live bar; a pipe or a file a progress line at 10 s, 20 s, 40 s, ...
-Either way only the run's warnings show, one line each (at most five): every event,
-a failed step's stack trace included, goes to the run's log file
-(`pipelines.runner.run_log_path`). A run that fails ends in a few lines: what went
-wrong, what was kept, what to do next, and where the whole log is. Ctrl-C ends in
-one line: the batches kept, and that the same command resumes.
+Either way only the run's warnings show, one short line each: every event, a failed
+step's stack trace included, goes to the run's log file (`pipelines.runner.run_log_path`).
+A run that fails ends in a few lines: what went wrong, what was kept, what to do next,
+and where the whole log is. Ctrl-C ends in one line: the batches kept, and that the same
+command resumes. All told, at most `MAX_LINES` lines, however long the run and however
+many its warnings and errors: `LineBudget` holds the lines printed while it runs.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
+
+from pipelines.services.text import SHORT_LINE, one_line
 
 if TYPE_CHECKING:
     from pipelines.runner import RunOutcome
 
 LEDGER_STEP = "ops__job_ledger"
 """The step that registers the requested IDs: once it succeeded, they are kept."""
+MAX_LINES = 20
+"""The most a command that runs a job prints, whatever happens: the sum of the three below."""
+COMMAND_LINES = 4
+"""What the command itself prints around its run: `ingest`'s "registered" line, the
+demo's simulator lines, a terminal's progress bar."""
 MAX_ERRORS_SHOWN = 3
-MAX_ERROR_CHARS = 400  # a few rows of a terminal; the run's log has the whole text
+"""Error lines of a failed run, "and N more" included."""
+END_LINES = MAX_ERRORS_SHOWN + 3  # the errors, then what was kept, what next, the log
+RUN_LINES = MAX_LINES - COMMAND_LINES - END_LINES
+"""Lines while it runs, shared by its warnings and a pipe's progress lines (and the
+line about earlier runs whose process died); the rest are in the run's log."""
+
+
+class LineBudget:
+    """At most `lines` lines, shared by the streams `cap()` returns. The last one left
+    says the others are in the run's log (which has every warning and progress line)."""
+
+    def __init__(self, lines: int) -> None:
+        self._left = lines
+        self._lock = threading.Lock()
+
+    def cap(self, stream: TextIO) -> TextIO:
+        return _Capped(stream, self)  # type: ignore[return-value]
+
+    def take(self, text: str) -> str:
+        """What of `text` (whole lines) may be written: all of it, the closing line, or
+        nothing."""
+        lines = text.count("\n")
+        with self._lock:
+            if lines < self._left:
+                self._left -= lines
+                return text
+            if self._left <= 0 or not lines:
+                return ""
+            self._left = 0
+            return "more lines in the run's log\n"
+
+
+class _Capped:
+    """A stream written through a `LineBudget`."""
+
+    def __init__(self, stream: TextIO, budget: LineBudget) -> None:
+        self._stream = stream
+        self._budget = budget
+
+    def write(self, text: str) -> int:
+        if allowed := self._budget.take(text):
+            self._stream.write(allowed)
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
 
 
 @dataclass(frozen=True)
@@ -35,28 +89,35 @@ class Ran:
         return self.outcome is None or self.outcome.interrupted
 
 
+def run_outputs(stdout: TextIO, stderr: TextIO, **lines: float) -> tuple[Any, TextIO]:
+    """Where a run shows itself: its progress view (a bar on a terminal, else
+    `ProgressLines(**lines)` on `stdout`) and the console for its warnings (above the bar,
+    else `stderr`), both held to `RUN_LINES` lines by one `LineBudget`."""
+    from pipelines.services.progress import ProgressBar, ProgressLines
+
+    budget = LineBudget(RUN_LINES)
+    if stdout.isatty():
+        bar = ProgressBar(stdout)
+        return bar, budget.cap(bar)  # type: ignore[arg-type]
+    return ProgressLines(budget.cap(stdout), **lines), budget.cap(stderr)
+
+
 def run_with_progress(name: str, config: dict[str, Any], resources: Any = None) -> Ran:
     """Run job `name` in this process, showing its progress and warnings on the terminal."""
     from pipelines.runner import run_job
-    from pipelines.services.progress import ProgressBar, ProgressLines, Tally, watching
+    from pipelines.services.progress import Tally, watching
 
     tally = Tally()
-    tty = sys.stdout.isatty()
-    view = ProgressBar(sys.stdout) if tty else ProgressLines(sys.stdout)
+    view, console = run_outputs(sys.stdout, sys.stderr)
     outcome = None
     with watching(tally), watching(view):
         try:
-            outcome = run_job(name, config, resources=resources,
-                              console=view if tty else sys.stderr)  # type: ignore[arg-type]
+            outcome = run_job(name, config, resources=resources, console=console)
         except KeyboardInterrupt:
             pass
         finally:
             view.close()
     return Ran(outcome, tally.batches)
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= MAX_ERROR_CHARS else text[:MAX_ERROR_CHARS - 1] + "…"
 
 
 def _plural(n: int, word: str) -> str:
@@ -80,10 +141,11 @@ def failure_lines(ran: Ran, job: str, rerun: str) -> list[str]:
     """What went wrong, what was kept, what to do next, where the whole log is."""
     outcome = ran.outcome
     assert outcome is not None
-    lines = [f"error: {_short(failure)}" for failure in outcome.failures[:MAX_ERRORS_SHOWN]]
-    if len(outcome.failures) > MAX_ERRORS_SHOWN:
-        lines.append(f"error: and {len(outcome.failures) - MAX_ERRORS_SHOWN} more, in the "
-                     "run's log")
+    failures = outcome.failures
+    shown = failures if len(failures) <= MAX_ERRORS_SHOWN else failures[:MAX_ERRORS_SHOWN - 1]
+    lines = [f"error: {one_line(failure, SHORT_LINE - 7)}" for failure in shown]
+    if len(failures) > len(shown):
+        lines.append(f"error: and {len(failures) - len(shown)} more, in the run's log")
     if not outcome.failures:
         lines.append("error: the run failed; the run's log says why")
     kept = [_written(ran)]

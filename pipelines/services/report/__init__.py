@@ -13,10 +13,9 @@ from pipelines.services.report.build import (
            build_report,
            chart_frame,
            chart_sql,
-           reason,
            report_path,
 )
 from pipelines.services.report.charts import CHARTS, KEY_CHART, Chart
 
 __all__ = ["CHARTS", "KEY_CHART", "Chart", "Report", "build_report", "chart_frame", "chart_sql",
-           "reason", "report_path"]
+           "report_path"]

@@ -24,11 +24,11 @@ from pipelines.services.report.html import (
     render_page,
     what_changed_section,
 )
+from pipelines.services.text import one_line
 from warehouse.db import first_row, sql
 from warehouse.what_changed import what_changed_summary
 
 REPORT_NAME = "report.html"
-MAX_REASON = 200  # characters of an error kept in a chart's note
 T = TypeVar("T")
 
 
@@ -91,13 +91,6 @@ def _write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def reason(error: BaseException) -> str:
-    """An error as one short line: its type and the first line of its message."""
-    lines = str(error).strip().splitlines()
-    text = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
-    return text if len(text) <= MAX_REASON else text[:MAX_REASON - 1] + "…"
-
-
 def _guarded(name: str, draw: Callable[[], T], fallback: T, failed: dict[str, str]) -> T:
     """`draw()`, or `fallback` with why in `failed[name]`: one part of the page that cannot
     be drawn never stops the rest (nor the run). Any error, because a drawing library can
@@ -107,7 +100,7 @@ def _guarded(name: str, draw: Callable[[], T], fallback: T, failed: dict[str, st
     except duckdb.InterruptException:
         raise  # a person stopping the run, not a drawing that failed
     except Exception as error:
-        failed[name] = reason(error)
+        failed[name] = one_line(error)
         return fallback
 
 

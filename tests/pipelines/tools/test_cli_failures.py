@@ -6,6 +6,8 @@ where the run's whole log is; never a traceback. The log file holds the traces."
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import pty
 import re
@@ -20,12 +22,19 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.runner import RunOutcome
+from pipelines.runner import LOGS_KEEP_DAYS, RunOutcome, _Terminal, prune_logs
+from pipelines.services.fetch import FetchProgress
 from pipelines.simulator import DataConfig, FaultConfig, RateLimitConfig
-from pipelines.tools.running import LEDGER_STEP, Ran, failure_lines
-from tests.helpers import ROOT, cli_environment, home_ids, read_rows
+from pipelines.tools.running import (
+    END_LINES,
+    LEDGER_STEP,
+    MAX_LINES,
+    Ran,
+    failure_lines,
+    run_outputs,
+)
+from tests.helpers import ROOT, cli_environment, home_ids, read_rows, run_cli
 
-MAX_LINES = 20
 NEVER_SHOWN = ("Traceback", "Stack Trace", "Not executing", "KeyboardInterrupt",
                "DagsterExecutionInterruptedError", "dagster._core")
 CLI = [sys.executable, "-m", "pipelines.tools.cli"]
@@ -236,9 +245,94 @@ def test_many_or_long_errors_still_end_in_a_few_short_lines(tmp_path):
     outcome = RunOutcome(False, "run-1", ["x" * 5000, "second", "third", "fourth", "fifth"],
                          1.0, tmp_path / "run-1.log", frozenset({LEDGER_STEP}))
     lines = failure_lines(Ran(outcome, batches=2), "ingest", "bedrock-jobs ingest --ids f")
-    assert lines[:4] == ["error: " + "x" * 399 + "…", "error: second", "error: third",
-                         "error: and 2 more, in the run's log"]
-    assert lines[4] == ("kept: every requested ID is registered in ops.job_ledger; 2 batches "
+    assert lines[:3] == ["error: " + "x" * 192 + "…", "error: second",
+                         "error: and 3 more, in the run's log"]
+    assert lines[3] == ("kept: every requested ID is registered in ops.job_ledger; 2 batches "
                         "of results written by this run are kept")
-    assert lines[5].startswith("next: ") and lines[6].endswith(f"full log: {tmp_path}/run-1.log")
-    assert len(lines) == 7
+    assert lines[4].startswith("next: ") and lines[5].endswith(f"full log: {tmp_path}/run-1.log")
+    assert len(lines) == 6 == END_LINES
+
+
+def test_a_failed_run_prints_at_most_20_lines_however_much_it_has_to_say(tmp_path):
+    """The whole output of a failed `ingest` in a pipe, from the parts that print it: the
+    command's own line, the line about dead runs, 50 long warnings, a progress line at
+    every report, 10 long errors."""
+    out, err = io.StringIO(), io.StringIO()
+    view, console = run_outputs(out, err, first_after=0.0)  # progress: every report a line
+    out.write(f"registered - as {tmp_path}/inbox/.cli-x-stdin; running ingest\n")
+    console.write("marked 3 earlier run(s) failed: their process had died (a, b, c ...)\n")
+    terminal = _Terminal(console, "WARNING")
+    for n in range(50):
+        terminal.emit(logging.LogRecord("dagster", logging.WARNING, __file__, 1,
+                                        f"warning {n}: " + "why " * 300, None, None))
+    progress = FetchProgress(total=1000)
+    for done in range(0, 1000, 20):
+        progress.done = done
+        view(progress)
+    failures = [f"step {n} failed: " + "because\n" * 300 for n in range(10)]
+    outcome = RunOutcome(False, "run-1", failures, 9.0, tmp_path / "run-1.log")
+    err.write("\n".join(failure_lines(Ran(outcome, 4), "ingest", "bedrock-jobs ingest "
+                                       f"--ids {tmp_path}/inbox/.cli-x-stdin")) + "\n")
+    lines = (out.getvalue() + err.getvalue()).splitlines()
+    assert len(lines) <= MAX_LINES, "\n".join(lines)
+    assert all(len(line) <= 200 for line in lines if line.startswith(("warning", "error"))), \
+        "\n".join(lines)
+    assert all(len(line) <= 250 for line in lines), "\n".join(lines)  # paths: the rest
+    assert sum(line.startswith("warning: ") for line in lines) >= 1  # some show, not all
+    assert sum(line.startswith("fetched") or "/1000" in line for line in lines) >= 1
+    assert lines[-1].endswith("run-1.log") and "more lines in the run's log" in lines
+
+
+def test_ids_from_stdin_that_failed_before_being_read_name_the_staged_file_to_rerun(
+        make_simulator, tmp_path):
+    sim = make_simulator(DataConfig(jobs=50))
+    env = cli_environment(sim, tmp_path / "run")
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "wh.duckdb").write_text("not a database: the run fails at once\n")
+    done = run_cli("ingest", "--ids", "-", env=env, stdin="\n".join(home_ids(sim)[:3]) + "\n")
+    assert done.returncode == 1, done.stdout + done.stderr
+    [staged] = (tmp_path / "run" / "inbox").glob(".cli-*")
+    assert f"next: fix what the error says, then run `bedrock-jobs ingest --ids {staged}` " \
+           "again" in done.stderr, done.stderr
+    assert "--ids -" not in done.stderr
+    # Given back, the staged file is read where it is, not copied to another one.
+    (tmp_path / "run" / "wh.duckdb").unlink()
+    stale = tmp_path / "run" / "dagster_home" / "bedrock-logs" / "stale.log"
+    stale.write_text("a run's log from long ago\n")
+    os.utime(stale, (time.time() - 40 * 86400,) * 2)
+    again = run_cli("ingest", "--ids", str(staged), env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert not stale.exists()  # each run deletes the logs past LOGS_KEEP_DAYS
+    assert not list((tmp_path / "run" / "inbox").glob(".cli-*"))
+    [(loaded,)] = read_rows(tmp_path / "run" / "wh.duckdb",
+                            "SELECT count(*) FROM ops.job_ledger WHERE outcome = 'loaded'")
+    assert loaded == 3
+
+
+def test_an_unexpected_error_without_a_dagster_home_makes_none(tmp_path):
+    (tmp_path / "not-duckdb.duckdb").write_text("these are not the bytes of a database\n")
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env.update(TMPDIR=str(tmp_path / "tmp"), PYTHONPATH=str(ROOT))
+    (tmp_path / "tmp").mkdir()
+    here = tmp_path / "elsewhere"
+    here.mkdir()
+    done = subprocess.run([*CLI, "sql", "SELECT 1", "--warehouse",
+                           str(tmp_path / "not-duckdb.duckdb"), "--live"], cwd=here, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    log = Path(re.search(r"its traceback is in (\S+\.log)", done.stderr).group(1))
+    assert log.parent == tmp_path / "tmp" and "IOException" in log.read_text()
+    assert list(here.iterdir()) == []  # no .dagster_home/dagster.yaml made here
+
+
+def test_run_logs_older_than_30_days_are_deleted_at_a_runs_start(tmp_path):
+    folder = tmp_path / "bedrock-logs"
+    folder.mkdir()
+    old, recent = folder / "old.log", folder / "recent.log"
+    for path, days in ((old, 31), (recent, 29)):
+        path.write_text("a run's log\n")
+        stamp = time.time() - days * 86400
+        os.utime(path, (stamp, stamp))
+    prune_logs(folder)
+    assert not old.exists() and recent.exists()
+    assert LOGS_KEEP_DAYS == 30
