@@ -263,10 +263,18 @@ def main() -> dict:
         receiver.shutdown()
     figures["still_busy_after_drain"] = ", ".join(busy) or "nothing"
     figures["seconds"] = round(time.monotonic() - started, 1)
+    figures["every_id_one_outcome_met"] = (figures["ratio_ids_with_one_outcome"] == 1.0
+                                           and figures["ledger_pending"] == 0)
+    figures["each_alert_exactly_once_met"] = (
+        figures["ratio_alerts_exactly_once"] == 1.0 and not figures["alerts_received_twice"]
+        and not figures["alerts_received_unknown"])
+    figures["no_429_met"] = figures["api_429"] == 0
+    figures["no_failed_run_met"] = (not figures["cli_runs_failed"]
+                                    and set(figures["runs_by_status"]) == {"SUCCESS"})
     for key, value in figures.items():
         print(f"{key:30} {value}")
     return figures
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(0 if all(v for k, v in main().items() if k.endswith("_met")) else 1)

@@ -28,6 +28,7 @@ from pipelines.services.alerts import (
     send_due,
 )
 from pipelines.services.id_files import readable_inbox_files
+from pipelines.services.text import one_line
 from warehouse import registry, what_changed
 from warehouse.query import QueryError, open_read_only
 
@@ -195,7 +196,6 @@ def _found(event: dg.EventLogRecord, alerts: AlertWebhookResource,
         return pending_alerts(con, alerts.run_url(event.event_log_entry.run_id),
                               alerts.stuck_burst_min)
     except duckdb.Error as error:  # e.g. a warehouse of another version: say so, every tick
-        first = (str(error).splitlines() or [""])[0][:200]
-        return f"the marts could not be read for alerts ({type(error).__name__}: {first})"
+        return f"the marts could not be read for alerts ({one_line(error)})"
     finally:
         con.close()

@@ -149,14 +149,15 @@ def _ingest_refusal(args: argparse.Namespace) -> str | None:
     """Why `ingest` can't start (no usable key, a URL the key can't go to in clear, no ID
     file), before anything is staged: the run would refuse the same way, later."""
     from pipelines.bedrock.config import api_key_problem, api_url_problem
-    from pipelines.resources import api_key_in_environment, setting
+    from pipelines.resources import api_key_in_environment, keep_days_problem, setting
 
     key = api_key_in_environment()
     url = setting("BEDROCK_API_URL")
     if not key:
         return (f"BEDROCK_API_KEY is not set; it is needed to call {url}. "
                 "Export your sk_... key as BEDROCK_API_KEY.")
-    if problem := api_url_problem(url, with_key=True) or api_key_problem(key):
+    if problem := (api_url_problem(url, with_key=True) or api_key_problem(key)
+                   or keep_days_problem(setting("BEDROCK_INBOX_KEEP_DAYS"))):
         return problem
     if args.ids != "-" and not Path(args.ids).is_file():
         return f"no ID file at {args.ids}"

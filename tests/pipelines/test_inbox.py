@@ -33,7 +33,7 @@ from pipelines.services.id_files import (
     prune_set_aside,
     read_id_file,
 )
-from tests.helpers import read_rows
+from tests.helpers import read_rows, run_cli
 
 DAY = 86_400
 
@@ -250,7 +250,7 @@ def test_an_intake_run_prunes_and_counts_days_from_when_a_file_was_set_aside(
             if p.name.endswith("-written-long-ago.txt")], "pruned the day it was read"
 
 
-def test_keep_days_comes_from_the_environment(monkeypatch):
+def test_keep_days_comes_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("BEDROCK_INBOX_KEEP_DAYS", "7")
     assert build_resources()["inbox"].keep_days == 7
     # A bad value must not stop the code location from loading (every job and sensor
@@ -258,6 +258,15 @@ def test_keep_days_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("BEDROCK_INBOX_KEEP_DAYS", "a month")
     with pytest.warns(UserWarning, match="BEDROCK_INBOX_KEEP_DAYS must be a whole number"):
         assert build_resources()["inbox"].keep_days == 30
+    # ... and `bedrock-jobs ingest` refuses it by name before anything is staged.
+    done = run_cli("ingest", "--ids", "-", stdin="job_1\n", env={
+        **os.environ, "BEDROCK_INBOX_KEEP_DAYS": "a month", "BEDROCK_API_KEY": "sk_test_1",
+        "BEDROCK_API_URL": "http://127.0.0.1:9", "DAGSTER_HOME": str(tmp_path / "home"),
+        "BEDROCK_INBOX": str(tmp_path / "inbox")})
+    assert done.returncode == 2
+    assert done.stderr.strip() == ("error: BEDROCK_INBOX_KEEP_DAYS must be a whole number "
+                                   "of days (0 keeps files for ever), not 'a month'")
+    assert not (tmp_path / "inbox").exists()
 
 
 def test_two_stagings_in_the_same_second_get_names_of_their_own(tmp_path, inbox_path):
