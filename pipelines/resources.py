@@ -134,7 +134,7 @@ class WarehouseResource(dg.ConfigurableResource):
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """At run start: the instance must run one warehouse step at a time, whatever its
         `dagster.yaml` says (`hold_warehouse_pool`); the run's log says so if it did not."""
-        in_a_run = context.instance is not None and context.dagster_run is not None  # no sensor
+        in_a_run = context.instance is not None and context.run is not None  # not a sensor
         notice = hold_warehouse_pool(context.instance) if in_a_run else None
         if notice and context.log is not None:
             context.log.warning(notice)
