@@ -26,6 +26,15 @@ from warehouse import registry
 TABLE = registry.table("ops.job_ledger")
 
 
+STEP = "ops__job_ledger"
+"""The intake step's key in run config (and in a run's events)."""
+
+
+def intake_run_config(**fields: object) -> dict:
+    """The run config that gives the intake step these `IntakeConfig` fields."""
+    return {"ops": {STEP: {"config": fields}}}
+
+
 class IntakeConfig(dg.Config):
     ids: list[str] = []
     """Job IDs to register, given in run config."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.intake import intake_run_config
 from pipelines.jobs import refresh_in_flight, refresh_marts
 
 hourly_refresh = dg.ScheduleDefinition(
@@ -16,7 +17,7 @@ hourly_refresh = dg.ScheduleDefinition(
                 "is whole.",
     default_status=dg.DefaultScheduleStatus.STOPPED,
     # No inbox files: a file being written when the hour strikes would be read half.
-    run_config={"ops": {"ops__job_ledger": {"config": {"inbox_files": []}}}},
+    run_config=intake_run_config(inbox_files=[]),
 )
 
 daily_marts = dg.ScheduleDefinition(

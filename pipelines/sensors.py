@@ -16,6 +16,7 @@ import time
 import dagster as dg
 import duckdb
 
+from assets.intake import intake_run_config
 from pipelines.jobs import ingest
 from pipelines.resources import AlertWebhookResource, InboxResource, WarehouseResource
 from pipelines.services.alerts import (
@@ -110,8 +111,7 @@ def _inbox_request(name: str, signature: list[int], arrival: list[int], attempt:
              "attempt": attempt, "requested_at": now}
     return entry, dg.RunRequest(
         run_key=key,
-        run_config={"ops": {"ops__job_ledger": {"config": {
-            "inbox_files": [name], "discover": False}}}},
+        run_config=intake_run_config(inbox_files=[name], discover=False),
         tags={INBOX_FILE_TAG: name, INBOX_REQUEST_TAG: key},
     )
 

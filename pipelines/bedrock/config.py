@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import requests
 
 from pipelines import __version__
-from pipelines.bedrock.urls import carries_secrets_safely
+from pipelines.bedrock.urls import LOOPBACK, carries_secrets_safely
 
 DEFAULT_BASE_URL = "https://api.bedrock.cv"
 DEFAULT_API_VERSION = "2026-01-01"
@@ -43,8 +43,8 @@ def api_url_problem(base_url: str, with_key: bool) -> str | None:
         return f"BEDROCK_API_URL must be an https:// URL (got {parts.scheme or 'no'} scheme)"
     if with_key and not carries_secrets_safely(base_url):
         return (f"BEDROCK_API_URL is http://{parts.hostname}: with BEDROCK_API_KEY set it "
-                "must be an https:// URL, so the key never travels in clear (plain http is "
-                "allowed only to a loopback host: localhost, 127.x.x.x, ::1). Nothing was sent")
+                f"must be an https:// URL, so the key never travels in clear ({LOOPBACK}). "
+                "Nothing was sent")
     return None
 
 

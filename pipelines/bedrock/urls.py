@@ -11,6 +11,9 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
+LOOPBACK = "plain http only to a loopback host: localhost, 127.x.x.x, ::1"
+"""The exception to https, as messages say it."""
+
 
 def _host(url: str) -> str:
     try:

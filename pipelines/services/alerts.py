@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 import duckdb
 import requests
 
-from pipelines.bedrock.urls import carries_secrets_safely
+from pipelines.bedrock.urls import LOOPBACK, carries_secrets_safely
 from warehouse import stuck, what_changed
 from warehouse.db import sql
 
@@ -63,8 +63,7 @@ STUCK_METRIC = "stuck"
 """The metric of a stuck-job burst in the ledger's key."""
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 MIN_ATTEMPT_SECONDS = 0.5  # an attempt needs at least this much of the tick left
-WEBHOOK_REFUSED = ("BEDROCK_ALERT_WEBHOOK must be an https:// URL (plain http only to a "
-                   "loopback host: localhost, 127.x.x.x, ::1): no alerts are sent")
+WEBHOOK_REFUSED = f"BEDROCK_ALERT_WEBHOOK must be an https:// URL ({LOOPBACK}): no alerts are sent"
 
 
 class _RedactWebhook(logging.Filter):

@@ -165,11 +165,12 @@ def _ingest_refusal(args: argparse.Namespace) -> str | None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from assets.intake import intake_run_config
     from pipelines.resources import build_resources
     from pipelines.runner import stage_id_file
     from pipelines.services.id_files import rejected_reason
     from pipelines.services.summary import print_summary
-    from pipelines.tools.running import LEDGER_STEP, report_end, run_with_progress
+    from pipelines.tools.running import report_end, run_with_progress
 
     if refusal := _ingest_refusal(args):
         print(f"error: {refusal}", file=sys.stderr)
@@ -184,8 +185,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
               "column); nothing was run", file=sys.stderr)
         return 2
     print(f"registered {args.ids} as {staged}; running ingest", flush=True)
-    ran = run_with_progress("ingest", {"ops": {LEDGER_STEP: {"config": {
-        "inbox_files": [name], "discover": args.discover}}}})
+    ran = run_with_progress("ingest", intake_run_config(inbox_files=[name],
+                                                        discover=args.discover))
     # Standard input is gone by now: a file staged from it and not read yet is what to give.
     source = str(staged) if args.ids == "-" and staged.is_file() else args.ids
     rerun = " ".join(["bedrock-jobs ingest --ids", shlex.quote(source),

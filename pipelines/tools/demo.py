@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from assets.intake import intake_run_config
 from pipelines.instance import is_checkout
 from pipelines.resources import build_resources, setting
 from pipelines.services.report import report_path
@@ -79,8 +80,7 @@ def run_demo(jobs: int = 4000) -> int:
         intake: dict = {"discover": True}
         if first_run:  # just written: named, since a run reading the whole inbox waits
             intake["inbox_files"] = [_sample_file(sim, inbox)]  # for files to hold still
-        ran = run_with_progress("ingest", {"ops": {"ops__job_ledger": {"config": intake}}},
-                                resources)
+        ran = run_with_progress("ingest", intake_run_config(**intake), resources)
         stats = sim.stats_snapshot()
     print(f"\nsimulator served {stats['total_requests']} requests "
           f"({', '.join(f'{k}: {v}' for k, v in stats['responses'].items())}); "

@@ -16,13 +16,12 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
+from assets import intake
 from pipelines.services.text import SHORT_LINE, one_line
 
 if TYPE_CHECKING:
     from pipelines.runner import RunOutcome
 
-LEDGER_STEP = "ops__job_ledger"
-"""The step that registers the requested IDs: once it succeeded, they are kept."""
 MAX_LINES = 20
 """The most a command that runs a job prints, whatever happens: the sum of the three below."""
 COMMAND_LINES = 4
@@ -149,7 +148,7 @@ def failure_lines(ran: Ran, job: str, rerun: str) -> list[str]:
     if not outcome.failures:
         lines.append("error: the run failed; the run's log says why")
     kept = [_written(ran)]
-    if LEDGER_STEP in outcome.steps_done:
+    if intake.STEP in outcome.steps_done:  # the requested IDs are registered
         kept.insert(0, "every requested ID is registered in ops.job_ledger")
     lines.append(f"kept: {'; '.join(kept)}")
     lines.append(f"next: fix what the error says, then run `{rerun}` again: it fetches only "

@@ -22,12 +22,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from assets import intake
 from pipelines.runner import LOGS_KEEP_DAYS, RunOutcome, _Terminal, prune_logs
 from pipelines.services.fetch import FetchProgress
 from pipelines.simulator import DataConfig, FaultConfig, RateLimitConfig
 from pipelines.tools.running import (
     END_LINES,
-    LEDGER_STEP,
     MAX_LINES,
     Ran,
     failure_lines,
@@ -243,7 +243,7 @@ def test_an_unexpected_error_is_one_line_naming_the_file_with_its_traceback(tmp_
 
 def test_many_or_long_errors_still_end_in_a_few_short_lines(tmp_path):
     outcome = RunOutcome(False, "run-1", ["x" * 5000, "second", "third", "fourth", "fifth"],
-                         1.0, tmp_path / "run-1.log", frozenset({LEDGER_STEP}))
+                         1.0, tmp_path / "run-1.log", frozenset({intake.STEP}))
     lines = failure_lines(Ran(outcome, batches=2), "ingest", "bedrock-jobs ingest --ids f")
     assert lines[:3] == ["error: " + "x" * 192 + "…", "error: second",
                          "error: and 3 more, in the run's log"]
